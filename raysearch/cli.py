@@ -1,0 +1,164 @@
+"""`raysearch run | resume | report | validate | trainables`.
+
+Exit codes: 0 success; 1 the sweep ran but failed (every trial errored); 2 bad input (spec,
+path, flag), reported on one line with no traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+from raysearch.errors import SpecError
+from raysearch.log import set_verbosity
+
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, exit 2 (argparse prints usage too)
+        raise SpecError(f"{self.prog}: {message} (see {self.prog} --help)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="raysearch", description="Hyperparameter search for PyTorch on Ray Tune.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    def spec_args(p: argparse.ArgumentParser) -> None:
+        p.add_argument("spec", help="sweep spec (YAML; a W&B sweep file works)")
+        p.add_argument("--trainable", help="registered name, 'module:function' or "
+                                           "'path/to/file.py:function' (overrides the spec)")
+        p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                       help="override a spec field, dotted for nesting (repeatable), "
+                            "e.g. --set run_cap=4 --set scheduler.max_t=3")
+        p.add_argument("--num-samples", type=int, metavar="N", help="number of trials (run_cap)")
+
+    run = sub.add_parser("run", help="run a sweep")
+    spec_args(run)
+    run.add_argument("--address", help="Ray cluster to use: auto, HOST:6379 or ray://HOST:10001 "
+                                       "(default: RAY_ADDRESS, else an embedded local Ray)")
+    run.add_argument("--storage", default="runs",
+                     help="where run folders go: a path or a URI such as s3://bucket/dir "
+                          "(default: ./runs)")
+    run.add_argument("--name", help="run folder prefix (default: the spec's name)")
+    _output_args(run)
+
+    resume = sub.add_parser("resume", help="continue an interrupted sweep")
+    resume.add_argument("run_dir")
+    resume.add_argument("--address", help="Ray cluster to use (as for run)")
+    _output_args(resume)
+
+    report = sub.add_parser("report", help="print a run folder's summary")
+    report.add_argument("run_dir")
+
+    validate = sub.add_parser("validate", help="check a spec without starting Ray")
+    spec_args(validate)
+
+    sub.add_parser("trainables", help="list registered trainables")
+    return parser
+
+
+def _output_args(p: argparse.ArgumentParser) -> None:
+    group = p.add_mutually_exclusive_group()
+    group.add_argument("--quiet", action="store_true", help="no progress lines, only the summary")
+    group.add_argument("--verbose", action="store_true",
+                       help="also show trials' output and Ray's logs")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+        set_verbosity(logging.DEBUG if getattr(args, "verbose", False) else logging.INFO)
+        return COMMANDS[args.command](args)
+    except SpecError as exc:
+        print(f"raysearch: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("raysearch: interrupted; continue with `raysearch resume RUN_DIR`", file=sys.stderr)
+        return 130
+
+
+def _sweep(args: argparse.Namespace):
+    from raysearch.spec import apply_sets, parse_sweep, read_yaml
+
+    raw = apply_sets(read_yaml(args.spec), args.set)
+    if args.trainable:
+        raw["trainable"] = args.trainable
+    if args.num_samples is not None:
+        raw.pop("num_samples", None)
+        raw["run_cap"] = args.num_samples
+    return parse_sweep(raw)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from raysearch.report import summary
+    from raysearch.runner import RunOptions, run_sweep
+
+    sweep = _sweep(args)
+    options = RunOptions(address=args.address, storage=args.storage, name=args.name,
+                         progress_every_s=None if args.quiet else 10.0, verbose=args.verbose)
+    print(f"raysearch: {sweep.name}: {sweep.method} search, {sweep.run_cap} trials, "
+          f"scheduler {sweep.scheduler.type}, metric {sweep.metric.name} ({sweep.metric.goal})",
+          flush=True)
+    result = run_sweep(sweep, options)
+    print(summary(result))
+    return EXIT_FAILED if result.failed else EXIT_OK
+
+
+def cmd_resume(args: argparse.Namespace) -> int:
+    from raysearch.report import summary
+    from raysearch.runner import RunOptions, resume_sweep
+
+    result = resume_sweep(args.run_dir, RunOptions(
+        address=args.address, progress_every_s=None if args.quiet else 10.0,
+        verbose=args.verbose))
+    print(summary(result))
+    return EXIT_FAILED if result.failed else EXIT_OK
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from raysearch.report import summary
+    from raysearch.results import load
+
+    print(summary(load(args.run_dir)))
+    return EXIT_OK
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from raysearch.space import describe_space
+
+    sweep = _sweep(args)
+    print(f"{args.spec}: ok: {sweep.method} search over {len(sweep.params())} parameters, "
+          f"{sweep.run_cap} trials, scheduler {sweep.scheduler.type}, "
+          f"metric {sweep.metric.name} ({sweep.metric.goal})")
+    rows = describe_space(sweep.space)
+    width = max(len(name) for name, _ in rows)
+    for name, text in rows:
+        print(f"  {name:<{width}}  {text}")
+    for notice in sweep.notices:
+        print(f"note: {notice}")
+    return EXIT_OK
+
+
+def cmd_trainables(args: argparse.Namespace) -> int:
+    from raysearch.space import describe_space, parse_parameters
+    from raysearch.targets import registry
+
+    for info in registry().values():
+        print(f"{info.name}: {info.description}")
+        if info.metric is not None:
+            print(f"  objective: {info.metric.name} ({info.metric.goal}); "
+                  f"reports: {', '.join(info.metrics)}")
+        space, _ = parse_parameters(info.default_parameters or {})
+        for name, text in describe_space(space):
+            print(f"  {name}: {text}")
+    return EXIT_OK
+
+
+COMMANDS = {"run": cmd_run, "resume": cmd_resume, "report": cmd_report,
+            "validate": cmd_validate, "trainables": cmd_trainables}
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,210 @@
+"""A Tune callback on the driver that records every result itself and keeps the run folder's
+tables current (Ray's own result.json/progress.csv can be truncated under PBT with actor reuse).
+
+It also prints the live progress line. On `raysearch resume` it starts from the tables already in
+the folder, so nothing written before is dropped.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import Any
+
+from ray.tune import Callback
+
+from raysearch import storage
+from raysearch.results import (
+    BEST_PREFIX,
+    COMPLETED,
+    CONFIG_PREFIX,
+    ERRORED,
+    FINAL_PREFIX,
+    HISTORY_FILE,
+    PENDING,
+    RUNNING,
+    STOPPED,
+    TRIALS_FILE,
+    flatten,
+)
+from raysearch.spec import Metric
+
+# Keys Ray adds to every result; everything else a trainable reports is a metric.
+RAY_KEYS = {
+    "config", "date", "done", "episodes_total", "experiment_id", "experiment_tag", "hostname",
+    "iterations_since_restore", "node_ip", "pid", "should_checkpoint", "time_since_restore",
+    "time_this_iter_s", "time_total_s", "timestamp", "timesteps_since_restore",
+    "timesteps_total", "training_iteration", "trial_id", "checkpoint_dir_name",
+}
+TRIAL_COLUMNS = ("trial_id", "status")
+HISTORY_COLUMNS = ("trial_id", "iteration", "time_s")
+
+
+class SweepRecorder(Callback):
+    """Records results into `history.parquet` / `trials.parquet` and prints progress."""
+
+    def __init__(self, run_dir: str, metric: Metric, max_iterations: int | None = None,
+                 progress_every_s: float | None = 10.0, flush_every_s: float = 10.0):
+        self.run_dir = run_dir
+        self.metric = metric
+        self.max_iterations = max_iterations
+        self.progress_every_s = progress_every_s
+        self.flush_every_s = flush_every_s
+        self._reset()
+
+    def _reset(self) -> None:
+        self.history: dict[tuple[str, int], dict] = {}
+        self.trials: dict[str, dict] = {}
+        self._stop_decided: dict[str, bool] = {}
+        self._started = time.monotonic()
+        self._last_flush = self._last_print = 0.0
+
+    def __getstate__(self) -> dict:
+        # Tune pickles callbacks with the experiment; only settings travel, data stays in files.
+        return {k: getattr(self, k) for k in ("run_dir", "metric", "max_iterations",
+                                                "progress_every_s", "flush_every_s")}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._reset()
+
+    # -------------------------------------------------------------- Tune hooks
+
+    def setup(self, **info: Any) -> None:
+        self._reset()
+        for name, key in ((HISTORY_FILE, None), (TRIALS_FILE, "trial_id")):
+            location = storage.join(self.run_dir, name)
+            if not storage.exists(location):
+                continue
+            for row in storage.read_table(location).to_pylist():
+                if key:
+                    self.trials[row[key]] = row
+                else:
+                    self.history[(row["trial_id"], row["iteration"])] = row
+
+    def on_trial_start(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
+        row = self._trial_row(trial)
+        row["status"] = RUNNING
+        row.update({CONFIG_PREFIX + k: v for k, v in flatten(trial.config).items()})
+
+    def on_trial_result(self, iteration: int, trials: list, trial: Any, result: dict,
+                        **info: Any) -> None:
+        metrics = {k: v for k, v in result.items() if k not in RAY_KEYS}
+        step = int(result.get("training_iteration", 0))
+        self.history[(trial.trial_id, step)] = {
+            "trial_id": trial.trial_id, "iteration": step,
+            "time_s": float(result.get("time_total_s", 0.0)), "node": result.get("node_ip"),
+            **metrics, **{CONFIG_PREFIX + k: v for k, v in flatten(trial.config).items()},
+        }
+        row = self._trial_row(trial)
+        row.update({FINAL_PREFIX + k: v for k, v in metrics.items() if _is_number(v)})
+        row.update({"iterations": step, "wall_time_s": float(result.get("time_total_s", 0.0)),
+                    "node": result.get("node_ip")})
+        row.update({CONFIG_PREFIX + k: v for k, v in flatten(trial.config).items()})
+        value = metrics.get(self.metric.name)
+        best_key = BEST_PREFIX + self.metric.name
+        if _is_number(value) and (row.get(best_key) is None
+                                  or self.metric.better(value, row[best_key])):
+            row[best_key], row["best_iteration"] = value, step
+        # Tune marks a result done=True when it decides to stop the trial there; a trial that
+        # returns on its own ends without telling callbacks about a done result.
+        self._stop_decided[trial.trial_id] = bool(result.get("done"))
+        self._maybe_flush()
+        self._maybe_print(trials)
+
+    def on_checkpoint(self, iteration: int, trials: list, trial: Any, checkpoint: Any,
+                      **info: Any) -> None:
+        self._trial_row(trial)["checkpoint"] = checkpoint.path
+
+    def on_trial_complete(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
+        row = self._trial_row(trial)
+        cut_short = self._stop_decided.get(trial.trial_id, False) and (
+            self.max_iterations is None or (row.get("iterations") or 0) < self.max_iterations)
+        row["status"] = STOPPED if cut_short else COMPLETED
+        self._flush()
+
+    def on_trial_error(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
+        row = self._trial_row(trial)
+        row["status"] = ERRORED
+        error = trial.get_error()
+        row["error"] = _one_line(error) if error is not None else "unknown error"
+        self._flush()
+
+    def on_step_end(self, iteration: int, trials: list, **info: Any) -> None:
+        self._maybe_print(trials)
+
+    def on_experiment_end(self, trials: list, **info: Any) -> None:
+        for trial in trials:  # trials never started (e.g. the sweep hit its target first)
+            if trial.trial_id not in self.trials:
+                self._trial_row(trial)
+        self._flush()
+
+    # -------------------------------------------------------------- tables
+
+    def _trial_row(self, trial: Any) -> dict:
+        if trial.trial_id not in self.trials:
+            self.trials[trial.trial_id] = {"trial_id": trial.trial_id, "status": PENDING,
+                                           **{CONFIG_PREFIX + k: v
+                                              for k, v in flatten(trial.config).items()}}
+        return self.trials[trial.trial_id]
+
+    def _maybe_flush(self) -> None:
+        if time.monotonic() - self._last_flush >= self.flush_every_s:
+            self._flush()
+
+    def _flush(self) -> None:
+        history = sorted(self.history.values(), key=lambda r: (r["time_s"] is None, r["trial_id"],
+                                                                r["iteration"]))
+        storage.write_table(storage.join(self.run_dir, HISTORY_FILE),
+                            storage.table_from_rows(history, HISTORY_COLUMNS))
+        trials = [self._ordered(r) for r in self.trials.values()]
+        storage.write_table(storage.join(self.run_dir, TRIALS_FILE),
+                            storage.table_from_rows(trials, TRIAL_COLUMNS))
+        self._last_flush = time.monotonic()
+
+    @staticmethod
+    def _ordered(row: dict) -> dict:
+        keys = sorted(row, key=lambda k: (
+            0 if k in TRIAL_COLUMNS else 1 if k.startswith(CONFIG_PREFIX)
+            else 2 if k.startswith((FINAL_PREFIX, BEST_PREFIX)) else 3, k))
+        out = {k: row[k] for k in keys}
+        for optional in ("iterations", "wall_time_s", "checkpoint", "error", "node"):
+            out.setdefault(optional, None)
+        return out
+
+    # -------------------------------------------------------------- progress
+
+    def counts(self) -> dict[str, int]:
+        statuses = [r["status"] for r in self.trials.values()]
+        return {s: statuses.count(s) for s in (RUNNING, COMPLETED, STOPPED, ERRORED)}
+
+    def best_value(self) -> float | None:
+        values = [r.get(BEST_PREFIX + self.metric.name) for r in self.trials.values()]
+        values = [v for v in values if _is_number(v)]
+        if not values:
+            return None
+        return max(values) if self.metric.goal == "maximize" else min(values)
+
+    def _maybe_print(self, trials: list) -> None:
+        now = time.monotonic()
+        if self.progress_every_s is None or now - self._last_print < self.progress_every_s:
+            return
+        self._last_print = now
+        c = self.counts()
+        pending = sum(1 for t in trials if t.status == "PENDING")
+        best = self.best_value()
+        best_text = f"best {self.metric.name} {best:.4f}" if best is not None else "no result yet"
+        print(f"[{now - self._started:6.0f}s] {c[RUNNING]} running, {pending} pending, "
+              f"{c[COMPLETED]} completed, {c[STOPPED]} stopped early, {c[ERRORED]} errored | "
+              f"{best_text}", flush=True)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and \
+        not math.isnan(value)
+
+
+def _one_line(error: BaseException) -> str:
+    """The last line of a trial's traceback text (the exception itself), trimmed."""
+    lines = [line for line in str(error).strip().splitlines() if line.strip()]
+    return (lines[-1] if lines else type(error).__name__)[:500]

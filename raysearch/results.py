@@ -1,0 +1,136 @@
+"""The run folder as a Python object: `SweepResult`, built from the folder alone (no Ray).
+
+Files (DESIGN.md §4): `spec.yaml`, `trials.parquet`, `history.parquet`, `summary.json`
+(start/end time, wall time, whether the sweep finished), plus Ray Tune's own experiment state.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import pyarrow as pa
+import yaml
+
+from raysearch import storage
+from raysearch.errors import SpecError
+
+SPEC_FILE, TRIALS_FILE, HISTORY_FILE, SUMMARY_FILE = (
+    "spec.yaml", "trials.parquet", "history.parquet", "summary.json")
+CONFIG_PREFIX, FINAL_PREFIX, BEST_PREFIX = "config.", "final.", "best."
+# trial status values in trials.parquet
+COMPLETED, STOPPED, ERRORED, RUNNING, PENDING = (
+    "completed", "stopped", "errored", "running", "pending")
+
+
+@dataclass(frozen=True)
+class BestTrial:
+    """The trial whose objective peaked best, at its peak."""
+
+    trial_id: str
+    config: dict
+    metrics: dict
+    iteration: int
+    checkpoint: str | None
+
+
+@dataclass
+class SweepResult:
+    path: str
+    spec: dict
+    trials: pa.Table
+    history: pa.Table
+    summary: dict = field(default_factory=dict)
+
+    @property
+    def metric(self) -> str:
+        return self.spec["metric"]["name"]
+
+    @property
+    def goal(self) -> str:
+        return self.spec["metric"]["goal"]
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """Trials by status: completed, stopped (early), errored, running, pending."""
+        statuses = self.trials.column("status").to_pylist() if self.trials.num_rows else []
+        return {s: statuses.count(s) for s in (COMPLETED, STOPPED, ERRORED, RUNNING, PENDING)}
+
+    @property
+    def best(self) -> BestTrial | None:
+        """Best trial by its best reported objective (not its last epoch)."""
+        rows = [r for r in self.history.to_pylist() if _number(r.get(self.metric)) is not None]
+        if not rows:
+            return None
+        sign = 1 if self.goal == "maximize" else -1
+        row = max(rows, key=lambda r: (sign * r[self.metric], -r["iteration"]))
+        trial = next((t for t in self.trials.to_pylist() if t["trial_id"] == row["trial_id"]), {})
+        metrics = {k: v for k, v in row.items()
+                   if not k.startswith(CONFIG_PREFIX) and k not in ("trial_id",) and v is not None}
+        return BestTrial(trial_id=row["trial_id"], config=unflatten(row, CONFIG_PREFIX),
+                         metrics=metrics, iteration=row["iteration"],
+                         checkpoint=trial.get("checkpoint"))
+
+    @property
+    def target_reached(self) -> bool:
+        target = self.spec["metric"].get("target")
+        best = self.best
+        if target is None or best is None:
+            return False
+        value = best.metrics[self.metric]
+        return value >= target if self.goal == "maximize" else value <= target
+
+    @property
+    def failed(self) -> bool:
+        """The sweep ran but produced nothing: every trial errored."""
+        counts = self.counts
+        return self.trials.num_rows > 0 and counts[ERRORED] == self.trials.num_rows
+
+
+def load(run_dir: str) -> SweepResult:
+    """The result of a sweep from its run folder, without Ray (mid-sweep too)."""
+    spec_path = storage.join(run_dir, SPEC_FILE)
+    if not storage.exists(spec_path):
+        raise SpecError(f"{run_dir}: not a raysearch run folder (no {SPEC_FILE})")
+    spec = yaml.safe_load(storage.read_text(spec_path))
+    tables = {}
+    for name in (TRIALS_FILE, HISTORY_FILE):
+        location = storage.join(run_dir, name)
+        tables[name] = storage.read_table(location) if storage.exists(location) else \
+            pa.table({"trial_id": pa.array([], pa.string())})
+    summary_path = storage.join(run_dir, SUMMARY_FILE)
+    summary = json.loads(storage.read_text(summary_path)) if storage.exists(summary_path) else {}
+    return SweepResult(path=run_dir, spec=spec, trials=tables[TRIALS_FILE],
+                       history=tables[HISTORY_FILE], summary=summary)
+
+
+def flatten(config: dict, prefix: str = "") -> dict[str, Any]:
+    """{"a": {"b": 1}} -> {"a.b": 1}: nested parameters become dotted columns."""
+    out = {}
+    for key, value in config.items():
+        if isinstance(value, dict):
+            out.update(flatten(value, f"{prefix}{key}."))
+        else:
+            out[f"{prefix}{key}"] = value
+    return out
+
+
+def unflatten(row: dict, prefix: str) -> dict:
+    out: dict = {}
+    for key, value in row.items():
+        if not key.startswith(prefix):
+            continue
+        node = out
+        *parents, leaf = key[len(prefix):].split(".")
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[leaf] = value
+    return out
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return None if math.isnan(value) else float(value)

@@ -1,0 +1,182 @@
+"""`method` -> Ray Tune search algorithm, seeded, over the W&B-grammar space.
+
+Each factory returns `(search_alg, param_space)` for `tune.Tuner`. Random and grid search run on
+Ray's BasicVariantGenerator with our W&B samplers; hyperopt, bayes and optuna get native spaces
+built here from the same `Param`s, so nothing is lost in Ray's lossy automatic conversion (it
+drops quantization on log scales, for instance). Ray is imported inside the factories only, so a
+spec validates without loading Ray.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from raysearch.registry import Registry
+from raysearch.space import Param, Space, iter_params, map_space
+
+SEARCHERS = Registry("searcher")
+
+# What each method cannot express. A spec using one of these is an error naming a method that can.
+_NORMAL_FAMILY = {"normal", "q_normal", "log_normal", "q_log_normal"}
+UNSUPPORTED: dict[str, set[str]] = {
+    "grid": {d for d in (
+        "int_uniform", "uniform", "q_uniform", "log_uniform", "log_uniform_values",
+        "q_log_uniform", "q_log_uniform_values", "inv_log_uniform", "inv_log_uniform_values",
+        "beta", "q_beta")} | _NORMAL_FAMILY,
+    "random": set(),
+    "hyperopt": {"beta", "q_beta"},
+    "bayes": _NORMAL_FAMILY | {"beta", "q_beta", "q_log_uniform", "q_log_uniform_values"},
+    "optuna": _NORMAL_FAMILY | {"beta", "q_beta", "q_log_uniform", "q_log_uniform_values"},
+}
+
+
+def unsupported_reason(method: str, p: Param) -> str | None:
+    """Why `method` cannot search `p`, or None when it can."""
+    if p.distribution in UNSUPPORTED.get(method, set()):
+        able = [m for m in sorted(UNSUPPORTED) if p.distribution not in UNSUPPORTED[m]]
+        return (f"{p.path}: method {method!r} cannot express distribution {p.distribution}; "
+                f"use method {' or '.join(able)}")
+    if p.probabilities is not None and method in ("grid", "bayes", "optuna"):
+        return (f"{p.path}: method {method!r} ignores `probabilities`; "
+                f"use method random or hyperopt, or drop `probabilities`")
+    return None
+
+
+def check_space(method: str, space: Space) -> list[str]:
+    return [r for p in iter_params(space) if (r := unsupported_reason(method, p))]
+
+
+# ---------------------------------------------------------------- grid and random (Ray's own)
+
+
+@SEARCHERS.register("grid")
+def grid(space: Space, metric: str, mode: str, seed: int | None) -> tuple[Any, dict]:
+    """Every combination of `values`, once (the cartesian product), in a stable order."""
+    from ray import tune
+    from ray.tune.search.basic_variant import BasicVariantGenerator
+
+    def leaf(p: Param) -> Any:
+        return p.value if p.distribution == "constant" else tune.grid_search(list(p.values))
+
+    return BasicVariantGenerator(random_state=seed), map_space(space, leaf)
+
+
+@SEARCHERS.register("random")
+def random(space: Space, metric: str, mode: str, seed: int | None) -> tuple[Any, dict]:
+    """Independent draws with W&B's exact semantics (probabilities, log/inverse-log, beta...)."""
+    from ray.tune.search.basic_variant import BasicVariantGenerator
+
+    from raysearch.tune_domains import domain_for
+
+    return BasicVariantGenerator(random_state=seed), map_space(space, domain_for)
+
+
+# ---------------------------------------------------------------- hyperopt TPE
+
+
+@SEARCHERS.register("hyperopt")
+def hyperopt(space: Space, metric: str, mode: str, seed: int | None, *,
+             n_initial_points: int = 5, gamma: float = 0.25) -> tuple[Any, dict]:
+    """Hyperopt's TPE. `n_initial_points` random trials come before TPE takes over (Ray's
+    default of 20 would make a 20-trial sweep pure random search)."""
+    from ray.tune.search.hyperopt import HyperOptSearch
+
+    searcher = HyperOptSearch(
+        space=map_space(space, _hyperopt_leaf), metric=metric, mode=mode,
+        n_initial_points=n_initial_points, random_state_seed=seed, gamma=gamma)
+    return searcher, {}
+
+
+def _hyperopt_leaf(p: Param) -> Any:
+    from hyperopt import hp
+    from hyperopt.pyll import scope
+
+    d, label = p.distribution, p.path
+    if d == "constant":
+        return p.value
+    if d == "categorical":
+        if p.probabilities is not None:
+            return hp.pchoice(label, list(zip(p.probabilities, p.values, strict=True)))
+        return hp.choice(label, list(p.values))
+    if d == "int_uniform":
+        return hp.randint(label, p.min, p.max + 1)
+    lo_hi = {  # distribution -> hyperopt (low, high) in its own parameterisation
+        "uniform": (p.min, p.max), "q_uniform": (p.min, p.max),
+        "log_uniform": (p.min, p.max), "q_log_uniform": (p.min, p.max),
+    }
+    if d in ("log_uniform_values", "q_log_uniform_values", "inv_log_uniform_values"):
+        lo_hi[d] = (math.log(p.min), math.log(p.max))
+    if d == "inv_log_uniform":
+        lo_hi[d] = (-p.max, -p.min)
+    expr = {
+        "uniform": lambda: hp.uniform(label, *lo_hi[d]),
+        "q_uniform": lambda: hp.quniform(label, *lo_hi[d], p.q),
+        "log_uniform": lambda: hp.loguniform(label, *lo_hi[d]),
+        "log_uniform_values": lambda: hp.loguniform(label, *lo_hi[d]),
+        "inv_log_uniform": lambda: hp.loguniform(label, *lo_hi[d]),
+        "inv_log_uniform_values": lambda: hp.loguniform(label, *lo_hi[d]),
+        "q_log_uniform": lambda: hp.qloguniform(label, *lo_hi[d], p.q),
+        "q_log_uniform_values": lambda: hp.qloguniform(label, *lo_hi[d], p.q),
+        "normal": lambda: hp.normal(label, p.mu, p.sigma),
+        "q_normal": lambda: hp.qnormal(label, p.mu, p.sigma, p.q),
+        "log_normal": lambda: hp.lognormal(label, p.mu, p.sigma),
+        "q_log_normal": lambda: hp.qlognormal(label, p.mu, p.sigma, p.q),
+    }[d]()
+    return scope.int(expr) if p.is_int else expr
+
+
+# ---------------------------------------------------------------- Optuna: GP (bayes) and TPE
+
+
+class OptunaSpace:
+    """Define-by-run space for OptunaSearch: typed suggestions plus constants (picklable)."""
+
+    def __init__(self, space: Space):
+        self.params = list(iter_params(space))
+
+    def __call__(self, trial: Any) -> dict:
+        constants = {}
+        for p in self.params:
+            name = p.path.removeprefix("parameters.").replace(".parameters.", "/")
+            d = p.distribution
+            if d == "constant":
+                constants[name] = p.value
+            elif d == "categorical":
+                trial.suggest_categorical(name, list(p.values))
+            elif p.is_int:
+                lo, hi = p.bounds()
+                step = 1 if d == "int_uniform" else int(p.q)
+                trial.suggest_int(name, int(math.ceil(lo)), int(hi), step=step)
+            else:
+                lo, hi = p.bounds()
+                log = "log" in d
+                trial.suggest_float(name, lo, hi, log=log, step=None if log else p.q)
+        return constants
+
+
+def _optuna(space: Space, metric: str, mode: str, sampler: Any) -> tuple[Any, dict]:
+    from ray.tune.search.optuna import OptunaSearch
+
+    return OptunaSearch(space=OptunaSpace(space), metric=metric, mode=mode, sampler=sampler), {}
+
+
+@SEARCHERS.register("bayes")
+def bayes(space: Space, metric: str, mode: str, seed: int | None, *,
+          n_startup_trials: int = 5) -> tuple[Any, dict]:
+    """Gaussian-process Bayesian optimisation: Optuna's GPSampler (mixed types, log scales)."""
+    from optuna.samplers import GPSampler
+
+    sampler = GPSampler(seed=seed, n_startup_trials=n_startup_trials,
+                        warn_independent_sampling=False)
+    return _optuna(space, metric, mode, sampler)
+
+
+@SEARCHERS.register("optuna")
+def optuna_tpe(space: Space, metric: str, mode: str, seed: int | None, *,
+               n_startup_trials: int = 5, multivariate: bool = True) -> tuple[Any, dict]:
+    """Optuna's TPE sampler, for users moving from Optuna studies."""
+    from optuna.samplers import TPESampler
+
+    sampler = TPESampler(seed=seed, n_startup_trials=n_startup_trials, multivariate=multivariate)
+    return _optuna(space, metric, mode, sampler)

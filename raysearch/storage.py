@@ -1,0 +1,86 @@
+"""Run-folder I/O for local paths and pyarrow-filesystem URIs (s3://, gs://, file://) alike.
+
+Every write goes to a temporary name and is then renamed into place, so a reader (or a crash)
+never sees a half-written file.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import uuid
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.fs as pafs
+import pyarrow.parquet as pq
+
+
+def is_uri(location: str) -> bool:
+    return "://" in location
+
+
+def filesystem(location: str) -> tuple[pafs.FileSystem, str]:
+    """(filesystem, path within it) for a local path or a URI."""
+    if is_uri(location):
+        return pafs.FileSystem.from_uri(location)
+    return pafs.LocalFileSystem(), os.path.abspath(os.path.expanduser(location))
+
+
+def join(location: str, *parts: str) -> str:
+    return "/".join([location.rstrip("/"), *parts]) if is_uri(location) else \
+        os.path.join(location, *parts)
+
+
+def write_bytes(location: str, data: bytes) -> None:
+    """Atomically replace the file at `location` with `data`."""
+    fs, path = filesystem(location)
+    parent = path.rsplit("/", 1)[0]
+    fs.create_dir(parent, recursive=True)
+    tmp = f"{parent}/.{path.rsplit('/', 1)[1]}.{uuid.uuid4().hex}.tmp"
+    with fs.open_output_stream(tmp) as out:
+        out.write(data)
+    fs.move(tmp, path)
+
+
+def read_bytes(location: str) -> bytes:
+    fs, path = filesystem(location)
+    with fs.open_input_stream(path) as f:
+        return f.read()
+
+
+def exists(location: str) -> bool:
+    fs, path = filesystem(location)
+    return fs.get_file_info(path).type != pafs.FileType.NotFound
+
+
+def write_table(location: str, table: pa.Table) -> None:
+    buffer = io.BytesIO()
+    pq.write_table(table, buffer)
+    write_bytes(location, buffer.getvalue())
+
+
+def read_table(location: str) -> pa.Table:
+    return pq.read_table(io.BytesIO(read_bytes(location)))
+
+
+def write_text(location: str, text: str) -> None:
+    write_bytes(location, text.encode())
+
+
+def read_text(location: str) -> str:
+    return read_bytes(location).decode()
+
+
+def table_from_rows(rows: list[dict[str, Any]], first: tuple[str, ...] = ()) -> pa.Table:
+    """A typed table from dict rows with differing keys. Columns keep their types; a column
+    whose values mix types (e.g. a categorical of 1 and "a") is stored as strings."""
+    names = list(dict.fromkeys([*first, *(k for row in rows for k in row)]))
+    columns = {}
+    for name in names:
+        values = [row.get(name) for row in rows]
+        try:
+            columns[name] = pa.array(values)
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            columns[name] = pa.array([None if v is None else str(v) for v in values])
+    return pa.table(columns)
