@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import time
+from pathlib import Path
 from typing import Any
 
 from ray.tune import Callback
@@ -115,6 +116,9 @@ class SweepRecorder(Callback):
     def on_checkpoint(self, iteration: int, trials: list, trial: Any, checkpoint: Any,
                       **info: Any) -> None:
         self._trial_row(trial)["checkpoint"] = checkpoint.path
+        # Everything up to a checkpoint is on disk before anything could resume from it, so a
+        # killed driver loses no recorded result (later ones are re-run from the checkpoint).
+        self._flush()
 
     def on_trial_complete(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
         row = self._trial_row(trial)
@@ -126,8 +130,7 @@ class SweepRecorder(Callback):
     def on_trial_error(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
         row = self._trial_row(trial)
         row["status"] = ERRORED
-        error = trial.get_error()
-        row["error"] = _one_line(error) if error is not None else "unknown error"
+        row["error"] = _error_text(trial)
         self._flush()
 
     def on_step_end(self, iteration: int, trials: list, **info: Any) -> None:
@@ -204,7 +207,12 @@ def _is_number(value: Any) -> bool:
         not math.isnan(value)
 
 
-def _one_line(error: BaseException) -> str:
-    """The last line of a trial's traceback text (the exception itself), trimmed."""
-    lines = [line for line in str(error).strip().splitlines() if line.strip()]
-    return (lines[-1] if lines else type(error).__name__)[:500]
+def _error_text(trial: Any) -> str:
+    """The last line of a trial's traceback (the exception itself). Tune writes the text to the
+    trial's local folder first and syncs it to storage later, so read the local copy."""
+    text = None
+    if trial.error_file and Path(trial.error_file).is_file():
+        text = Path(trial.error_file).read_text()
+    text = text or trial.get_error()
+    lines = [line for line in str(text or "").strip().splitlines() if line.strip()]
+    return (lines[-1] if lines else "unknown error")[:500]

@@ -71,7 +71,7 @@ def _load_module(name: str, target: str) -> Any:
         except Exception as exc:
             raise SpecError(f"trainable: importing {path} failed: {type(exc).__name__}: {exc}") \
                 from None
-        import cloudpickle
+        from ray import cloudpickle  # Ray's own copy is the one that pickles trainables
 
         cloudpickle.register_pickle_by_value(module)  # workers cannot import it by name
         return module

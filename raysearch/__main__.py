@@ -1,0 +1,5 @@
+import sys
+
+from raysearch.cli import main
+
+sys.exit(main())

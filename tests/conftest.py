@@ -1,0 +1,49 @@
+"""One real local Ray for the whole test session (2 CPUs, 1 logical GPU for packing tests)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples"
+
+
+@pytest.fixture(scope="session")
+def ray_session():
+    import ray
+
+    os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")
+    if not ray.is_initialized():
+        ray.init(num_cpus=2, num_gpus=1, include_dashboard=False, log_to_driver=False)
+    yield ray
+    ray.shutdown()
+
+
+@pytest.fixture
+def storage(tmp_path: Path) -> str:
+    return str(tmp_path / "runs")
+
+
+def digits_spec(**overrides) -> dict:
+    """A seconds-long digits sweep; tests override what they exercise."""
+    spec = {
+        "name": "digits-test",
+        "trainable": "digits_mlp",
+        "method": "random",
+        "metric": {"name": "val_accuracy", "goal": "maximize"},
+        "parameters": {
+            "lr": {"distribution": "log_uniform_values", "min": 1e-3, "max": 1e-1},
+            "num_layers": {"values": [1, 2]},
+            "hidden_size": {"values": [32, 64]},
+            "batch_size": {"value": 64},
+            "epochs": {"value": 2},
+        },
+        "run_cap": 3,
+        "resources": {"cpu": 1},
+        "seed": 0,
+    }
+    spec.update(overrides)
+    return spec

@@ -1,0 +1,102 @@
+"""Every bad input: one line on stderr, exit 2, before Ray starts, no traceback."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from raysearch.cli import main
+from tests.conftest import digits_spec
+
+
+def write(tmp_path: Path, spec: dict | str) -> str:
+    path = tmp_path / "spec.yaml"
+    path.write_text(spec if isinstance(spec, str) else yaml.safe_dump(spec))
+    return str(path)
+
+
+def params(**changes) -> dict:
+    base = digits_spec()["parameters"]
+    base.update(changes)
+    return base
+
+
+CASES = {
+    "missing file": (None, "no such spec file"),
+    "yaml syntax": ("name: [unclosed\ntrainable: digits_mlp\n", "invalid YAML"),
+    "unknown key": (digits_spec(metod="grid"), 'unknown key \'metod\' (did you mean "method"?)'),
+    "unknown trainable": (digits_spec(trainable="digits_mpl"),
+                          "known: digits_mlp, fashion_mnist_cnn, fashion_mnist_mlp"),
+    "min >= max": (digits_spec(parameters=params(lr={"min": 0.5, "max": 0.1})),
+                   "parameters.lr: min (0.5) must be less than max (0.1)"),
+    "log min <= 0": (digits_spec(parameters=params(
+        lr={"distribution": "log_uniform_values", "min": 0, "max": 0.1})),
+        "parameters.lr: log_uniform_values takes logarithms, so min must be > 0"),
+    "unknown method": (digits_spec(method="bayesian"), "method: unknown method 'bayesian'"),
+    "unknown scheduler": (digits_spec(scheduler={"type": "ashaa"}),
+                          "scheduler: unknown scheduler 'ashaa' (did you mean \"asha\"?)"),
+    "misspelled scheduler option": (digits_spec(scheduler={"type": "asha", "grace": 1}),
+                                    "scheduler.grace: unknown option for scheduler 'asha'"),
+    "wrong option type": (digits_spec(scheduler={"type": "asha", "max_t": "ten"}),
+                          "scheduler.max_t: expected int, got 'ten'"),
+    "unknown distribution": (digits_spec(parameters=params(
+        lr={"distribution": "log_unifrom", "min": 1, "max": 2})),
+        "unknown distribution 'log_unifrom' (did you mean \"log_uniform\"?)"),
+    "bad resources": (digits_spec(resources={"cpus": 1}), "resources.cpus: unknown resource"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_bad_input_is_one_line_exit_2(case, tmp_path, capsys):
+    spec, expected = CASES[case]
+    path = str(tmp_path / "missing.yaml") if spec is None else write(tmp_path, spec)
+    code = main(["validate", path])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert expected in err, err
+    assert err.count("\n") == 1 and err.startswith("raysearch: error: ")
+    assert "Traceback" not in err
+
+
+def test_run_rejects_bad_spec_before_ray_starts(tmp_path, capsys):
+    import ray
+
+    was_running = ray.is_initialized()
+    code = main(["run", write(tmp_path, digits_spec(method="grd")), "--storage", str(tmp_path)])
+    assert code == 2
+    assert ray.is_initialized() == was_running
+    assert not (tmp_path / "digits-test").exists() and not list(tmp_path.glob("digits-test-*"))
+
+
+def test_all_problems_reported_together(tmp_path, capsys):
+    spec = digits_spec(method="grd", parameters=params(lr={"min": 2.0, "max": 1.0}))
+    assert main(["validate", write(tmp_path, spec)]) == 2
+    err = capsys.readouterr().err
+    assert "method: unknown method 'grd'" in err and "min (2) must be less than max (1)" in err
+
+
+def test_bad_flag_is_one_line(tmp_path, capsys):
+    assert main(["run", write(tmp_path, digits_spec()), "--nmae", "x"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "unrecognized arguments: --nmae" in err
+
+
+def test_set_needs_key_value(tmp_path, capsys):
+    assert main(["validate", write(tmp_path, digits_spec()), "--set", "run_cap"]) == 2
+    assert "expected key=value" in capsys.readouterr().err
+
+
+def test_console_script_exit_code_and_no_traceback(tmp_path):
+    """The installed entry point, as a user runs it."""
+    spec = write(tmp_path, digits_spec(scheduler={"type": "asha", "grace_perod": 1}))
+    proc = subprocess.run([sys.executable, "-m", "raysearch.cli", "run", spec],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines() == [
+        "raysearch: error: scheduler.grace_perod: unknown option for scheduler 'asha' "
+        "(did you mean \"grace_period\"?); allowed: brackets, grace_period, max_t, "
+        "reduction_factor"]
