@@ -92,16 +92,20 @@ class SweepRecorder(Callback):
                         **info: Any) -> None:
         metrics = {k: v for k, v in result.items() if k not in RAY_KEYS}
         step = int(result.get("training_iteration", 0))
+        # The config this result was trained with: a scheduler (PBT) may already have changed
+        # trial.config in response to this very result.
+        config = {CONFIG_PREFIX + k: v for k, v in flatten(result.get("config") or
+                                                           trial.config).items()}
         self.history[(trial.trial_id, step)] = {
             "trial_id": trial.trial_id, "iteration": step,
             "time_s": float(result.get("time_total_s", 0.0)), "node": result.get("node_ip"),
-            **metrics, **{CONFIG_PREFIX + k: v for k, v in flatten(trial.config).items()},
+            **metrics, **config,
         }
         row = self._trial_row(trial)
         row.update({FINAL_PREFIX + k: v for k, v in metrics.items() if _is_number(v)})
         row.update({"iterations": step, "wall_time_s": float(result.get("time_total_s", 0.0)),
                     "node": result.get("node_ip")})
-        row.update({CONFIG_PREFIX + k: v for k, v in flatten(trial.config).items()})
+        row.update(config)
         value = metrics.get(self.metric.name)
         best_key = BEST_PREFIX + self.metric.name
         if _is_number(value) and (row.get(best_key) is None
@@ -122,8 +126,10 @@ class SweepRecorder(Callback):
 
     def on_trial_complete(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
         row = self._trial_row(trial)
-        cut_short = self._stop_decided.get(trial.trial_id, False) and (
-            self.max_iterations is None or (row.get("iterations") or 0) < self.max_iterations)
+        if self.max_iterations is not None:  # the spec says how long a full trial is
+            cut_short = (row.get("iterations") or 0) < self.max_iterations
+        else:  # schedulers that stop through a decision leave a done=True result
+            cut_short = self._stop_decided.get(trial.trial_id, False)
         row["status"] = STOPPED if cut_short else COMPLETED
         self._flush()
 

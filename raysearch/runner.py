@@ -187,10 +187,16 @@ def _tuner(sweep: Sweep, run_dir: str, options: RunOptions) -> Any:
             if sweep.metric.target is not None else None,
             callbacks=[SweepRecorder(run_dir, sweep.metric, sweep.iteration_budget(),
                                      options.progress_every_s)],
-            checkpoint_config=tune.CheckpointConfig(num_to_keep=sweep.checkpoint.keep),
+            checkpoint_config=tune.CheckpointConfig(num_to_keep=_checkpoints_to_keep(sweep)),
             failure_config=tune.FailureConfig(max_failures=sweep.max_failures),
         ),
     )
+
+
+def _checkpoints_to_keep(sweep: Sweep) -> int | None:
+    """PBT keeps every checkpoint: a donor runs on after an exploit is decided and would delete
+    the checkpoint the exploiting trial is about to load ("does not exist on storage anymore")."""
+    return None if sweep.scheduler.type == "pbt" else sweep.checkpoint.keep
 
 
 def trial_dirname(trial: Any) -> str:

@@ -385,6 +385,9 @@ def _pbt(raw: Mapping, scheduler: SchedulerSpec, space: Space, method: str,
         mutations, errs = parse_parameters(given, "scheduler.hyperparam_mutations")
         problems += errs
     mutations = _drop_constants(mutations)
+    if "keep" in (raw.get("checkpoint") or {}):
+        notices.append("checkpoint.keep is ignored under PBT: every checkpoint is kept so a "
+                       "donor's checkpoint outlives the exploit that loads it")
     if not mutations and not problems:
         problems.append("scheduler.hyperparam_mutations: PBT needs at least one parameter to "
                         "mutate; give hyperparam_mutations or a non-constant parameter")

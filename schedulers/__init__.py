@@ -89,5 +89,4 @@ def pbt(sweep: Sweep, *, perturbation_interval: int | None = None,
         quantile_fraction=quantile_fraction,
         resample_probability=resample_probability,
         perturbation_factors=tuple(perturbation_factors or (1.2, 0.8)),
-        seed=sweep.seed,
     )

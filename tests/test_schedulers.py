@@ -1,0 +1,124 @@
+"""Every scheduler through the same checks on a real digits sweep, PBT's exploit proven from
+the run folder, the whole-sweep target, fractional-GPU packing on logical GPUs."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+import raysearch
+from raysearch.errors import SpecError
+from raysearch.results import COMPLETED, STOPPED
+from raysearch.spec import load_spec
+from schedulers import NEEDS_CHECKPOINTS, SCHEDULERS
+from tests.conftest import digits_spec
+
+OPTIONS = {"fifo": {}, "asha": {"grace_period": 1, "max_t": 4},
+           "hyperband": {"max_t": 4}, "median": {"grace_period": 1, "min_samples_required": 2},
+           "pbt": {"perturbation_interval": 2}}
+SPACE = {"lr": {"distribution": "log_uniform_values", "min": 1e-4, "max": 1e-1},
+         "num_layers": {"value": 1}, "hidden_size": {"value": 32},
+         "batch_size": {"value": 64}, "epochs": {"value": 4}}
+
+
+def test_every_scheduler_has_contract_options():
+    assert set(OPTIONS) == set(SCHEDULERS.names())
+
+
+@pytest.mark.usefixtures("ray_session")
+@pytest.mark.parametrize("kind", SCHEDULERS.names())
+def test_scheduler_runs_a_sweep_to_the_end(kind, storage):
+    result = raysearch.run(digits_spec(parameters=SPACE, run_cap=4,
+                                       scheduler={"type": kind, **OPTIONS[kind]}),
+                           storage=storage, quiet=True)
+    rows = result.trials.to_pylist()
+    assert len(rows) == 4
+    assert {r["status"] for r in rows} <= {COMPLETED, STOPPED}
+    for r in rows:
+        assert 1 <= r["iterations"] <= 4
+        assert (r["status"] == COMPLETED) == (r["iterations"] == 4)
+        if kind in NEEDS_CHECKPOINTS:
+            assert r["checkpoint"] is not None
+    assert result.best is not None
+
+
+@pytest.mark.usefixtures("ray_session")
+def test_pbt_exploits_a_stronger_trial_with_a_mutated_config(storage):
+    spec = digits_spec(
+        parameters={**SPACE, "lr": {"distribution": "log_uniform_values", "min": 1e-4,
+                                    "max": 3e-1}, "epochs": {"value": 8}},
+        run_cap=4, seed=3,
+        scheduler={"type": "pbt", "perturbation_interval": 2, "quantile_fraction": 0.25,
+                   "resample_probability": 0.5})
+    result = raysearch.run(spec, storage=storage, quiet=True)
+    history = result.history.to_pylist()
+    exploits = [r for r in history if r.get("restored_from") not in (None, r["trial_id"])]
+    assert exploits, "PBT never copied one trial into another"
+    for row in exploits:
+        donor = row["restored_from"]
+        own = sorted((r for r in history if r["trial_id"] == row["trial_id"]
+                      and r["iteration"] < row["iteration"]), key=lambda r: r["iteration"])
+        donor_rows = {r["iteration"]: r for r in history if r["trial_id"] == donor}
+        # it continued from the donor's checkpoint: its epoch count went on, not from 1
+        assert row["epoch"] > 1 and row["epoch"] - 1 in {r["epoch"] for r in donor_rows.values()}
+        # with a config that is neither its own before nor (necessarily) the donor's: mutated
+        assert row["config.lr"] != own[-1]["config.lr"]
+        assert row["config.lr"] != donor_rows[row["epoch"] - 1]["config.lr"]
+
+
+def test_pbt_aligns_checkpoints_with_the_perturbation_interval():
+    sweep = load_spec(digits_spec(parameters=SPACE, checkpoint={"every": 2},
+                                  scheduler={"type": "pbt", "perturbation_interval": 3}))
+    assert sweep.checkpoint.every == 1
+    assert any("does not divide PBT's perturbation_interval 3" in n for n in sweep.notices)
+
+
+def test_pbt_refuses_a_search_algorithm():
+    with pytest.raises(SpecError, match="PBT chooses configs itself"):
+        load_spec(digits_spec(method="hyperopt", parameters=SPACE, scheduler={"type": "pbt"}))
+
+
+@pytest.mark.usefixtures("ray_session")
+def test_metric_target_stops_the_whole_sweep(storage, capsys):
+    spec = digits_spec(parameters=SPACE, run_cap=8, max_concurrent=1,
+                       metric={"name": "val_accuracy", "goal": "maximize", "target": 0.3})
+    result = raysearch.run(spec, storage=storage, quiet=True)
+    assert result.target_reached
+    started = [r for r in result.trials.to_pylist() if r["iterations"]]
+    assert len(started) < 8  # later trials never ran
+    from raysearch.report import summary
+
+    assert "target val_accuracy 0.3: reached, sweep stopped" in summary(result)
+
+
+PACKED = textwrap.dedent("""
+    import time
+    import ray
+    from ray import tune
+
+    def hold_gpu(config):
+        start = time.time()
+        time.sleep(3)
+        tune.report({"start": start, "end": time.time(), "gpus": len(ray.get_gpu_ids())})
+""")
+
+
+@pytest.mark.usefixtures("ray_session")
+def test_quarter_gpus_pack_four_trials_on_one_gpu(tmp_path, storage):
+    """The session's Ray has 1 logical GPU (and 2 CPUs); gpu: 0.25 must run 4 at once."""
+    module = tmp_path / "packed.py"
+    module.write_text(PACKED)
+    result = raysearch.run(trainable=f"{module}:hold_gpu", metric="end", goal="minimize",
+                           method="grid", parameters={"i": {"values": [0, 1, 2, 3]}},
+                           resources={"cpu": 0.25, "gpu": 0.25}, storage=storage, quiet=True)
+    rows = result.history.to_pylist()
+    assert len(rows) == 4 and all(r["gpus"] == 1 for r in rows)
+    latest_start, earliest_end = max(r["start"] for r in rows), min(r["end"] for r in rows)
+    assert latest_start < earliest_end  # all four were running at the same moment
+
+
+@pytest.mark.usefixtures("ray_session")
+def test_more_gpu_than_the_cluster_has_is_an_error(storage):
+    with pytest.raises(SpecError, match="each trial asks for 2 GPU, but the Ray cluster has 1"):
+        raysearch.run(digits_spec(resources={"cpu": 1, "gpu": 2}), storage=storage, quiet=True)
