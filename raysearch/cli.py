@@ -50,7 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     resume.add_argument("--address", help="Ray cluster to use (as for run)")
     _output_args(resume)
 
-    report = sub.add_parser("report", help="print a run folder's summary")
+    report = sub.add_parser("report", help="print a run folder's summary, (re)write report.html")
     report.add_argument("run_dir")
 
     validate = sub.add_parser("validate", help="check a spec without starting Ray")
@@ -119,10 +119,13 @@ def cmd_resume(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
+    from raysearch.html_report import write_report
     from raysearch.report import summary
     from raysearch.results import load
 
-    print(summary(load(args.run_dir)))
+    result = load(args.run_dir)
+    write_report(result)
+    print(summary(result))
     return EXIT_OK
 
 

@@ -8,6 +8,7 @@ the folder, so nothing written before is dropped.
 from __future__ import annotations
 
 import math
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -59,6 +60,8 @@ class SweepRecorder(Callback):
         self._stop_decided: dict[str, bool] = {}
         self._started = time.monotonic()
         self._last_flush = self._last_print = 0.0
+        self._dirty = False
+        self._live = sys.stdout.isatty()  # redraw one status line in place on a terminal
 
     def __getstate__(self) -> dict:
         # Tune pickles callbacks with the experiment; only settings travel, data stays in files.
@@ -96,6 +99,7 @@ class SweepRecorder(Callback):
         # trial.config in response to this very result.
         config = {CONFIG_PREFIX + k: v for k, v in flatten(result.get("config") or
                                                            trial.config).items()}
+        self._dirty = True
         self.history[(trial.trial_id, step)] = {
             "trial_id": trial.trial_id, "iteration": step,
             "time_s": float(result.get("time_total_s", 0.0)), "node": result.get("node_ip"),
@@ -126,6 +130,7 @@ class SweepRecorder(Callback):
 
     def on_trial_complete(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
         row = self._trial_row(trial)
+        self._latest_checkpoint(trial, row)
         if self.max_iterations is not None:  # the spec says how long a full trial is
             cut_short = (row.get("iterations") or 0) < self.max_iterations
         else:  # schedulers that stop through a decision leave a done=True result
@@ -135,11 +140,20 @@ class SweepRecorder(Callback):
 
     def on_trial_error(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
         row = self._trial_row(trial)
+        self._latest_checkpoint(trial, row)
         row["status"] = ERRORED
         row["error"] = _error_text(trial)
         self._flush()
 
+    @staticmethod
+    def _latest_checkpoint(trial: Any, row: dict) -> None:
+        """Tune's own record of the trial's newest checkpoint (some schedulers stop a trial
+        in ways that skip the checkpoint callback)."""
+        if trial.checkpoint is not None:
+            row["checkpoint"] = trial.checkpoint.path
+
     def on_step_end(self, iteration: int, trials: list, **info: Any) -> None:
+        self._maybe_flush()  # statuses change between results too
         self._maybe_print(trials)
 
     def on_experiment_end(self, trials: list, **info: Any) -> None:
@@ -147,10 +161,12 @@ class SweepRecorder(Callback):
             if trial.trial_id not in self.trials:
                 self._trial_row(trial)
         self._flush()
+        self._end_live_line()
 
     # -------------------------------------------------------------- tables
 
     def _trial_row(self, trial: Any) -> dict:
+        self._dirty = True
         if trial.trial_id not in self.trials:
             self.trials[trial.trial_id] = {"trial_id": trial.trial_id, "status": PENDING,
                                            **{CONFIG_PREFIX + k: v
@@ -158,7 +174,7 @@ class SweepRecorder(Callback):
         return self.trials[trial.trial_id]
 
     def _maybe_flush(self) -> None:
-        if time.monotonic() - self._last_flush >= self.flush_every_s:
+        if self._dirty and time.monotonic() - self._last_flush >= self.flush_every_s:
             self._flush()
 
     def _flush(self) -> None:
@@ -170,6 +186,7 @@ class SweepRecorder(Callback):
         storage.write_table(storage.join(self.run_dir, TRIALS_FILE),
                             storage.table_from_rows(trials, TRIAL_COLUMNS))
         self._last_flush = time.monotonic()
+        self._dirty = False
 
     @staticmethod
     def _ordered(row: dict) -> dict:
@@ -196,16 +213,28 @@ class SweepRecorder(Callback):
 
     def _maybe_print(self, trials: list) -> None:
         now = time.monotonic()
-        if self.progress_every_s is None or now - self._last_print < self.progress_every_s:
+        every = self.progress_every_s
+        if every is None or now - self._last_print < (1.0 if self._live else every):
             return
         self._last_print = now
+        line = self.status_line(trials, now - self._started)
+        if self._live:
+            print(f"\r\x1b[K{line}", end="", flush=True)
+        else:
+            print(line, flush=True)
+
+    def status_line(self, trials: list, elapsed: float) -> str:
         c = self.counts()
         pending = sum(1 for t in trials if t.status == "PENDING")
         best = self.best_value()
         best_text = f"best {self.metric.name} {best:.4f}" if best is not None else "no result yet"
-        print(f"[{now - self._started:6.0f}s] {c[RUNNING]} running, {pending} pending, "
-              f"{c[COMPLETED]} completed, {c[STOPPED]} stopped early, {c[ERRORED]} errored | "
-              f"{best_text}", flush=True)
+        return (f"[{elapsed:6.0f}s] {c[RUNNING]} running, {pending} pending, "
+                f"{c[COMPLETED]} completed, {c[STOPPED]} stopped early, {c[ERRORED]} errored | "
+                f"{best_text}")
+
+    def _end_live_line(self) -> None:
+        if self._live and self.progress_every_s is not None:
+            print(flush=True)  # leave the redrawn status line in place
 
 
 def _is_number(value: Any) -> bool:

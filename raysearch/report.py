@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from raysearch import storage
+from raysearch.html_report import REPORT_FILE
 from raysearch.results import BEST_PREFIX, CONFIG_PREFIX, SweepResult, flatten
 
 TOP_N = 5
@@ -40,6 +42,7 @@ def summary(result: SweepResult, top: int = TOP_N) -> str:
     errors = [r for r in result.trials.to_pylist() if r.get("error")]
     for row in errors[:3]:
         lines.append(f"error in trial {row['trial_id']}: {row['error']}")
+    lines.append(f"report: {storage.join(result.path, REPORT_FILE)}")
     lines.append(f"run folder: {result.path}")
     return "\n".join(lines)
 

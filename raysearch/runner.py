@@ -20,6 +20,7 @@ from ray.tune import Stopper
 
 from raysearch import storage
 from raysearch.errors import SpecError
+from raysearch.html_report import write_report
 from raysearch.log import logger
 from raysearch.results import SPEC_FILE, SUMMARY_FILE, SweepResult, load
 from raysearch.spec import Sweep, load_spec
@@ -161,6 +162,7 @@ def _tuner(sweep: Sweep, run_dir: str, options: RunOptions) -> Any:
 
     from raysearch.recorder import SweepRecorder
     from raysearch.searchers import SEARCHERS
+    from raysearch.tracking import tracking_callbacks
     from schedulers import build_scheduler
 
     for key, value in RAY_ENV.items():
@@ -186,7 +188,7 @@ def _tuner(sweep: Sweep, run_dir: str, options: RunOptions) -> Any:
             stop=TargetStopper(sweep.metric.name, sweep.metric.goal, sweep.metric.target)
             if sweep.metric.target is not None else None,
             callbacks=[SweepRecorder(run_dir, sweep.metric, sweep.iteration_budget(),
-                                     options.progress_every_s)],
+                                     options.progress_every_s), *tracking_callbacks(sweep)],
             checkpoint_config=tune.CheckpointConfig(num_to_keep=_checkpoints_to_keep(sweep)),
             failure_config=tune.FailureConfig(max_failures=sweep.max_failures),
         ),
@@ -212,7 +214,9 @@ def _finish(run_dir: str, started: float, previous_wall_s: float = 0.0) -> Sweep
     ended = time.time()
     _write_summary(run_dir, {"started": started, "ended": ended, "finished": True,
                              "wall_time_s": previous_wall_s + ended - started})
-    return load(run_dir)
+    result = load(run_dir)
+    write_report(result)
+    return result
 
 
 class TargetStopper(Stopper):

@@ -25,7 +25,7 @@ from schedulers import NEEDS_CHECKPOINTS, SCHEDULERS
 WANDB_IGNORED = ("program", "command", "project", "entity")
 KEYS = ("name", "description", "trainable", "method", "metric", "parameters", "run_cap",
         "num_samples", "scheduler", "early_terminate", "resources", "max_concurrent",
-        "checkpoint", "max_failures", "seed", "searcher") + WANDB_IGNORED
+        "checkpoint", "max_failures", "seed", "searcher", "tracking") + WANDB_IGNORED
 GOALS = {"maximize": "max", "minimize": "min"}
 DEFAULT_RUN_CAP = 10
 
@@ -81,6 +81,7 @@ class Sweep:
     seed: int | None
     searcher: dict
     resolved: dict
+    tracking: dict = field(default_factory=dict)
     mutation_space: Space = field(default_factory=dict)
     notices: tuple[str, ...] = ()
 
@@ -198,13 +199,14 @@ def parse_sweep(raw: Mapping) -> Sweep:
     if method in _searchers.SEARCHERS.factories:
         problems += _searchers.SEARCHERS.check(method, searcher_options, "searcher")
 
+    tracking = _tracking(raw, problems)
     run_cap = _run_cap(raw, method, space, problems)
     resources = _resources(raw, problems)
     checkpoint = _checkpoint(raw, problems)
     scheduler = _scheduler(raw, problems, notices)
     mutation_space: Space = {}
     if scheduler.type == "pbt":
-        mutation_space = _pbt(raw, scheduler, space, method, checkpoint, problems, notices)
+        mutation_space = _pbt(raw, scheduler, space, method, info, problems, notices)
         if mutation_space and not problems:
             checkpoint = _align_checkpoints(scheduler, checkpoint, notices)
 
@@ -234,6 +236,7 @@ def parse_sweep(raw: Mapping) -> Sweep:
         "max_failures": max_failures,
         "seed": seed,
         **({"searcher": searcher_options} if searcher_options else {}),
+        **({"tracking": tracking} if tracking else {}),
     }
     for notice in notices:
         logger.info(notice)
@@ -242,7 +245,7 @@ def parse_sweep(raw: Mapping) -> Sweep:
                  scheduler=scheduler, resources=resources, max_concurrent=max_concurrent,
                  checkpoint=checkpoint, max_failures=max_failures, seed=seed,
                  searcher=searcher_options, resolved=resolved, mutation_space=mutation_space,
-                 notices=tuple(notices))
+                 notices=tuple(notices), tracking=tracking)
 
 
 def _mapping(raw: Mapping, key: str, problems: list[str]) -> dict:
@@ -251,6 +254,23 @@ def _mapping(raw: Mapping, key: str, problems: list[str]) -> dict:
         problems.append(f"{key}: expected a mapping, got {value!r}")
         return {}
     return dict(value)
+
+
+def _tracking(raw: Mapping, problems: list[str]) -> dict:
+    """`tracking: {mlflow: {tracking_uri: ...}}`: each tracker's options checked by signature."""
+    from raysearch.tracking import TRACKERS
+
+    out = {}
+    for name, options in _mapping(raw, "tracking", problems).items():
+        options = options or {}
+        if not isinstance(options, Mapping):
+            problems.append(f"tracking.{name}: expected a mapping of options, got {options!r}")
+            continue
+        found = TRACKERS.check(name, options, f"tracking.{name}")
+        problems += [p.replace(f"tracking.{name}: unknown tracker", "tracking: unknown tracker")
+                     for p in found]
+        out[name] = dict(options)
+    return out
 
 
 def _parse_metric(value: Any, info: Any, problems: list[str]) -> Metric:
@@ -371,19 +391,26 @@ def _scheduler(raw: Mapping, problems: list[str], notices: list[str]) -> Schedul
     return SchedulerSpec(kind, options)
 
 
-def _pbt(raw: Mapping, scheduler: SchedulerSpec, space: Space, method: str,
-         checkpoint: CheckpointSpec, problems: list[str], notices: list[str]) -> Space:
-    """PBT's mutations (in the parameters grammar) default to the searched parameters."""
+def _pbt(raw: Mapping, scheduler: SchedulerSpec, space: Space, method: str, info: Any,
+         problems: list[str], notices: list[str]) -> Space:
+    """PBT's mutations (in the parameters grammar) default to the searched parameters the
+    trainable can change mid-training."""
     if method not in ("random", "grid"):
         problems.append(f"method: PBT chooses configs itself and refuses search algorithms; "
                         f"use method random (initial population) with scheduler pbt, "
                         f"not {method!r}")
     given = scheduler.options.get("hyperparam_mutations")
+    mutable = getattr(info, "mutable", None)
     if given is None:
-        mutations = space
+        mutations = {k: v for k, v in space.items() if mutable is None or k in mutable}
     else:
         mutations, errs = parse_parameters(given, "scheduler.hyperparam_mutations")
         problems += errs
+        for name in mutations:
+            if mutable is not None and name not in mutable:
+                problems.append(f"scheduler.hyperparam_mutations.{name}: {info.name} cannot "
+                                f"change {name} mid-training (a checkpoint fixes it); "
+                                f"mutable: {', '.join(mutable)}")
     mutations = _drop_constants(mutations)
     if "keep" in (raw.get("checkpoint") or {}):
         notices.append("checkpoint.keep is ignored under PBT: every checkpoint is kept so a "

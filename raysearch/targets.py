@@ -26,6 +26,8 @@ class TrainableInfo:
     default_parameters: dict | None = None  # W&B grammar, used when a spec gives none
     description: str = ""
     metrics: tuple[str, ...] = ()
+    # parameters PBT may change mid-training (None: any); the rest shape the model
+    mutable: tuple[str, ...] | None = None
 
 
 def registry() -> dict[str, TrainableInfo]:

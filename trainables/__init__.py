@@ -13,6 +13,8 @@ from trainables.classifiers import digits_mlp, fashion_mnist_cnn, fashion_mnist_
 
 REGISTRY: dict[str, TrainableInfo] = {}
 METRICS = ("train_loss", "val_loss", "val_accuracy", "epoch")
+# What a checkpoint can continue under: optimiser and regularisation settings, not the shape.
+MUTABLE = ("lr", "momentum", "dropout", "batch_size")
 
 __all__ = ["REGISTRY", "register", "fashion_mnist_mlp", "fashion_mnist_cnn", "digits_mlp"]
 
@@ -24,7 +26,7 @@ def register(info: TrainableInfo) -> TrainableInfo:
 
 register(TrainableInfo(
     name="fashion_mnist_mlp", function=fashion_mnist_mlp, target="fashion_mnist_mlp",
-    load_data=data.fashion_mnist, metric=Metric("val_accuracy", "maximize"), metrics=METRICS,
+    load_data=data.fashion_mnist, metric=Metric("val_accuracy", "maximize"), metrics=METRICS, mutable=MUTABLE,
     description="The tutorial's feed-forward net on Fashion-MNIST (60k train / 10k val).",
     default_parameters={
         "lr": {"distribution": "log_uniform_values", "min": 1e-4, "max": 1e-1},
@@ -37,7 +39,7 @@ register(TrainableInfo(
     }))
 register(TrainableInfo(
     name="fashion_mnist_cnn", function=fashion_mnist_cnn, target="fashion_mnist_cnn",
-    load_data=data.fashion_mnist, metric=Metric("val_accuracy", "maximize"), metrics=METRICS,
+    load_data=data.fashion_mnist, metric=Metric("val_accuracy", "maximize"), metrics=METRICS, mutable=MUTABLE,
     description="A small two-block ConvNet on Fashion-MNIST.",
     default_parameters={
         "lr": {"distribution": "log_uniform_values", "min": 1e-4, "max": 1e-2},
@@ -50,7 +52,7 @@ register(TrainableInfo(
     }))
 register(TrainableInfo(
     name="digits_mlp", function=digits_mlp, target="digits_mlp",
-    load_data=data.digits, metric=Metric("val_accuracy", "maximize"), metrics=METRICS,
+    load_data=data.digits, metric=Metric("val_accuracy", "maximize"), metrics=METRICS, mutable=MUTABLE,
     description="The feed-forward net on scikit-learn's bundled 8x8 digits: seconds per trial.",
     default_parameters={
         "lr": {"distribution": "log_uniform_values", "min": 1e-3, "max": 1e-1},

@@ -1,0 +1,157 @@
+"""The run folder as people see it: report.html in a real headless Chromium, TensorBoard event
+files with HParams, MLflow runs read back with MLflow's client, `load` mid-sweep."""
+
+from __future__ import annotations
+
+import shutil
+import struct
+from pathlib import Path
+
+import pytest
+
+import raysearch
+from raysearch.cli import main
+from tests.conftest import digits_spec
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                  "--no-first-run", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="module")
+def pbt_run(ray_session, tmp_path_factory) -> raysearch.SweepResult:
+    """A small PBT sweep with ASHA-free early-stopped and exploited trials to draw."""
+    storage = str(tmp_path_factory.mktemp("runs"))
+    spec = digits_spec(
+        parameters={"lr": {"distribution": "log_uniform_values", "min": 1e-4, "max": 3e-1},
+                    "hidden_size": {"values": [16, 32, 64]}, "num_layers": {"value": 1},
+                    "batch_size": {"value": 64}, "epochs": {"value": 6}},
+        run_cap=4, seed=3, scheduler={"type": "pbt", "perturbation_interval": 2})
+    return raysearch.run(spec, storage=storage, quiet=True)
+
+
+def test_report_renders_in_a_real_browser(pbt_run, tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    page_path = Path(pbt_run.path) / "report.html"
+    assert page_path.is_file()
+    text = page_path.read_text()
+    assert "<script src=" not in text and "<link" not in text  # self-contained
+    errors: list[str] = []
+    outside: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.on("request", lambda r: None if r.url.startswith(("file:", "data:", "blob:"))
+                else outside.append(r.url))
+        page.goto(page_path.as_uri())
+        page.wait_for_selector(".js-plotly-plot")
+        plots = page.locator(".js-plotly-plot")
+        assert plots.count() == 3  # parallel coordinates, importance, learning curves
+        for i in range(3):
+            assert plots.nth(i).locator("svg").count() > 0
+            box = plots.nth(i).bounding_box()
+            assert box and box["width"] > 300 and box["height"] > 100
+        curves = page.locator(".js-plotly-plot").nth(2).locator("path.js-line")
+        assert curves.count() >= 4  # one line per trial
+        assert "PBT exploit" in page.inner_text("body")  # exploits are marked
+
+        # the trial table sorts on click
+        cells = page.locator("#trials tbody tr td:first-child")
+        header = page.locator("#trials th", has_text="trial_id")
+        header.click()
+        ids = [cells.nth(i).inner_text() for i in range(cells.count())]
+        assert ids == sorted(ids)
+        header.click()
+        assert [cells.nth(i).inner_text() for i in range(cells.count())] == sorted(ids)[::-1]
+        shot = tmp_path / "report.png"
+        page.screenshot(path=str(shot), full_page=True)
+        browser.close()
+    assert not errors, errors
+    assert not outside, outside  # it asked for nothing off the page: works offline
+    assert shot.stat().st_size > 20_000
+
+
+def test_report_command_rewrites_the_page(pbt_run, capsys):
+    page = Path(pbt_run.path) / "report.html"
+    page.unlink()
+    assert main(["report", pbt_run.path]) == 0
+    out = capsys.readouterr().out
+    assert page.is_file() and f"report: {page}" in out and "best val_accuracy" in out
+
+
+def read_events(path: Path):
+    """TFRecord reader for event files (tensorboardX ships the protobufs, not a reader)."""
+    from tensorboardX.proto.event_pb2 import Event
+
+    data = path.read_bytes()
+    offset = 0
+    while offset < len(data):
+        (length,) = struct.unpack("<Q", data[offset:offset + 8])
+        yield Event.FromString(data[offset + 12:offset + 12 + length])
+        offset += 12 + length + 4
+
+
+def event_tags(folder: Path) -> tuple[set, set]:
+    files = list(folder.glob("events.out.tfevents.*"))  # one per (re)start of the trial
+    assert files, folder
+    tags, plugins = set(), set()
+    for event in (e for f in files for e in read_events(f)):
+        for value in event.summary.value:
+            tags.add(value.tag)
+            plugins.add(value.metadata.plugin_data.plugin_name)
+    return tags, plugins
+
+
+def test_tensorboard_events_have_curves_and_hparams(ray_session, tmp_path):
+    result = raysearch.run(digits_spec(run_cap=2), storage=str(tmp_path), quiet=True)
+    trial_dirs = sorted(Path(result.path).glob("trial_*"))
+    assert len(trial_dirs) == 2
+    for folder in trial_dirs:
+        tags, plugins = event_tags(folder)
+        assert "ray/tune/val_accuracy" in tags and "ray/tune/train_loss" in tags
+        assert "hparams" in plugins  # the HParams tab
+
+
+def test_tensorboard_curves_survive_pbt_restarts(pbt_run):
+    for folder in sorted(Path(pbt_run.path).glob("trial_*")):
+        tags, _ = event_tags(folder)
+        assert "ray/tune/val_accuracy" in tags
+
+
+@pytest.mark.usefixtures("ray_session")
+def test_mlflow_logs_every_trial(tmp_path, monkeypatch):
+    from mlflow.tracking import MlflowClient
+
+    monkeypatch.chdir(tmp_path)  # MLflow puts artifacts beside the working directory
+    uri = f"sqlite:///{tmp_path}/mlflow.db"
+    result = raysearch.run(digits_spec(run_cap=2, tracking={"mlflow": {"tracking_uri": uri}}),
+                           storage=str(tmp_path / "runs"), quiet=True)
+    client = MlflowClient(uri)
+    experiment = client.get_experiment_by_name("digits-test")
+    runs = client.search_runs([experiment.experiment_id])
+    assert len(runs) == 2
+    for run in runs:
+        assert {"lr", "num_layers", "hidden_size"} <= set(run.data.params)
+        history = client.get_metric_history(run.info.run_id, "val_accuracy")
+        assert len(history) == 2  # one per epoch
+        artifacts = [a.path for a in client.list_artifacts(run.info.run_id)]
+        assert any(a.startswith("checkpoint_") for a in artifacts), artifacts
+    assert result.trials.num_rows == 2
+
+
+def test_unknown_tracker_is_a_spec_error():
+    with pytest.raises(raysearch.SpecError, match="tracking: unknown tracker 'wandb'"):
+        raysearch.load_spec(digits_spec(tracking={"wandb": {}}))
+
+
+def test_load_works_mid_sweep_from_partial_tables(pbt_run, tmp_path):
+    """A folder whose sweep is still running (no summary.json yet) loads all the same."""
+    partial = tmp_path / "partial"
+    shutil.copytree(pbt_run.path, partial, ignore=shutil.ignore_patterns("summary.json",
+                                                                          "trial_*"))
+    result = raysearch.load(str(partial))
+    assert result.summary == {} and result.trials.num_rows == 4 and result.best is not None
