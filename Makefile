@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup data sweep test lint clean
+.PHONY: setup data browser sweep test lint clean
 
 setup: $(STAMP) data
 
@@ -15,13 +15,18 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
+# Fashion-MNIST from Debian (the trainables fall back to torchvision's download without it).
 data:
-	@bash scripts/install-data.sh
+	@bash scripts/apt-install.sh dataset-fashion-mnist /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz
+
+# Headless Chromium for the report's browser test.
+browser:
+	@bash scripts/apt-install.sh chromium /usr/bin/chromium
 
 sweep: setup
 	$(BIN)/raysearch run examples/quickstart.yaml
 
-test: setup
+test: setup browser
 	$(BIN)/ruff check .
 	$(BIN)/pytest -q
 

@@ -10,6 +10,7 @@ from typing import Any
 from raysearch import storage
 from raysearch.importance import encode, importances
 from raysearch.results import BEST_PREFIX, CONFIG_PREFIX, STOPPED, SweepResult, flatten
+from raysearch.space import iter_params, parse_parameters
 
 REPORT_FILE = "report.html"
 STATUS_COLOURS = {"completed": "#1b9e77", "stopped": "#d95f02", "errored": "#e7298a",
@@ -124,11 +125,12 @@ def _parallel_coordinates(result: SweepResult, trials: list[dict]):
     if len(rows) < 2:
         return title, None, "Too few trials with results for a parallel-coordinates plot."
     dims = []
+    log_scaled = _log_scaled(result.spec)
     for column in _config_columns(rows):
         values = [r.get(column) for r in rows]
         codes, labels = encode(values)
         label = column[len(CONFIG_PREFIX):]
-        if labels is None and codes.min() > 0 and codes.max() / codes.min() >= 100:
+        if labels is None and label in log_scaled and codes.min() > 0:
             codes, label = [math.log10(v) for v in codes], f"log10({label})"
             dims.append({"label": label, "values": codes})
         elif labels is None:
@@ -145,6 +147,13 @@ def _parallel_coordinates(result: SweepResult, trials: list[dict]):
     figure.update_layout(height=420, margin={"l": 60, "r": 60, "t": 50, "b": 30})
     return title, figure, (f"One line per trial, coloured by its best {result.metric}; "
                            f"drag along an axis to filter.")
+
+
+def _log_scaled(spec: dict) -> set[str]:
+    """Dotted names of parameters searched on a log scale: drawn as log10 axes."""
+    space, _ = parse_parameters(spec.get("parameters") or {})
+    return {p.path.removeprefix("parameters.").replace(".parameters.", ".")
+            for p in iter_params(space) if "log" in p.distribution}
 
 
 def _importance(result: SweepResult, trials: list[dict]):

@@ -31,6 +31,7 @@ def pbt_run(ray_session, tmp_path_factory) -> raysearch.SweepResult:
     return raysearch.run(spec, storage=storage, quiet=True)
 
 
+@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian's chromium (make browser)")
 def test_report_renders_in_a_real_browser(pbt_run, tmp_path):
     from playwright.sync_api import sync_playwright
 
@@ -67,7 +68,7 @@ def test_report_renders_in_a_real_browser(pbt_run, tmp_path):
         assert ids == sorted(ids)
         header.click()
         assert [cells.nth(i).inner_text() for i in range(cells.count())] == sorted(ids)[::-1]
-        shot = tmp_path / "report.png"
+        shot = tmp_path / "report.png"  # kept in the test's temp folder
         page.screenshot(path=str(shot), full_page=True)
         browser.close()
     assert not errors, errors
