@@ -102,13 +102,13 @@ class SweepRecorder(Callback):
         self._dirty = True
         self.history[(trial.trial_id, step)] = {
             "trial_id": trial.trial_id, "iteration": step,
-            "time_s": float(result.get("time_total_s", 0.0)), "node": result.get("node_ip"),
+            "time_s": float(result.get("time_total_s", 0.0)), "node": _node(result),
             **metrics, **config,
         }
         row = self._trial_row(trial)
         row.update({FINAL_PREFIX + k: v for k, v in metrics.items() if _is_number(v)})
         row.update({"iterations": step, "wall_time_s": float(result.get("time_total_s", 0.0)),
-                    "node": result.get("node_ip")})
+                    "node": _node(result)})
         row.update(config)
         value = metrics.get(self.metric.name)
         best_key = BEST_PREFIX + self.metric.name
@@ -235,6 +235,12 @@ class SweepRecorder(Callback):
     def _end_live_line(self) -> None:
         if self._live and self.progress_every_s is not None:
             print(flush=True)  # leave the redrawn status line in place
+
+
+def _node(result: dict) -> str | None:
+    """Where the result was trained: the Ray node id when the trainable reports `node_id` (the
+    shipped ones do; several nodes can share one IP), else the node's IP."""
+    return result.get("node_id") or result.get("node_ip")
 
 
 def _is_number(value: Any) -> bool:

@@ -57,6 +57,7 @@ def run_sweep(sweep: Sweep, options: RunOptions = RunOptions()) -> SweepResult:
     _write_summary(run_dir, {"started": started, "finished": False})
     with _ray(options):
         _check_resources(sweep)
+        _check_storage_visible(run_dir)
         tuner = _tuner(sweep, run_dir, options)
         logger.info("run folder: %s", run_dir)
         tuner.fit()
@@ -139,6 +140,29 @@ def _check_resources(sweep: Sweep) -> None:
             raise SpecError(f"resources.{kind.lower()}: each trial asks for {amount:g} "
                             f"{kind}, but the Ray cluster has {have:g} in all; lower it or "
                             f"connect to a bigger cluster with --address")
+
+
+def _check_storage_visible(run_dir: str) -> None:
+    """On a multi-node cluster every node must reach the run folder (checkpoints written on
+    one node are restored on another): check that each node sees the spec.yaml just written."""
+    import ray
+    from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+    if storage.is_uri(run_dir):
+        return  # s3://, gs://, ...: reachable from every node by construction
+    nodes = [n for n in ray.nodes() if n.get("Alive")]
+    if len(nodes) < 2:
+        return
+    probe = ray.remote(num_cpus=0)(os.path.exists)
+    marker = storage.join(run_dir, SPEC_FILE)
+    seen = ray.get([probe.options(scheduling_strategy=NodeAffinitySchedulingStrategy(
+        n["NodeID"], soft=False)).remote(marker) for n in nodes])
+    blind = [n["NodeManagerAddress"] for n, ok in zip(nodes, seen, strict=True) if not ok]
+    if blind:
+        raise SpecError(f"--storage {os.path.dirname(run_dir)}: node(s) {', '.join(blind)} "
+                        f"cannot see this folder, so trials could not restore checkpoints "
+                        f"there; use a shared filesystem path or a URI such as "
+                        f"s3://bucket/raysearch")
 
 
 def _trainable(sweep: Sweep) -> Any:

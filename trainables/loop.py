@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import ray
 import torch
 from ray import tune
 from torch import nn
@@ -111,6 +112,7 @@ def train_classifier(config: dict, data: ArrayDataset,
     apply_config(optimizer, config)
 
     batch_size, epochs = int(config["batch_size"]), int(config["epochs"])
+    node_id = ray.get_runtime_context().get_node_id() if ray.is_initialized() else None
     shuffle = torch.Generator().manual_seed(seed)
     for epoch in range(start_epoch, epochs):
         model.train()
@@ -125,7 +127,8 @@ def train_classifier(config: dict, data: ArrayDataset,
             total, batches = total + loss.item(), batches + 1
         val_loss, val_accuracy = evaluate(model, x_val, y_val)
         metrics: dict[str, Any] = {"epoch": epoch + 1, "train_loss": total / batches,
-                                   "val_loss": val_loss, "val_accuracy": val_accuracy}
+                                   "val_loss": val_loss, "val_accuracy": val_accuracy,
+                                   "node_id": node_id}
         if restored_from is not None and epoch == start_epoch:
             metrics["restored_from"] = restored_from  # which trial's checkpoint we continued
         if (epoch + 1) % checkpoint_every == 0 or epoch + 1 == epochs:

@@ -1,0 +1,72 @@
+"""Driver for the multi-node tests: a real 2-node Ray cluster on this machine
+(`ray.cluster_utils.Cluster`: a head and a worker node, 1 CPU each, separate raylets), three
+sweeps on it, the run folders' paths printed as JSON for tests/test_multinode.py to check.
+
+Run by the test in a subprocess: a process can be connected to only one Ray, and the test
+session's own Ray stays untouched.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import ray
+from ray.cluster_utils import Cluster
+
+import raysearch
+from tests.conftest import digits_spec
+
+SPACE = {"lr": {"distribution": "log_uniform_values", "min": 1e-3, "max": 2e-1},
+         "num_layers": {"value": 1}, "hidden_size": {"value": 32}, "batch_size": {"value": 64}}
+
+
+def main(storage: str) -> None:
+    cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 1})
+    worker = cluster.add_node(num_cpus=1)
+    cluster.wait_for_nodes()
+    ray.init(address=cluster.address)
+    out = {"head": cluster.head_node.node_id, "worker": worker.node_id}
+
+    out["spread"] = raysearch.run(digits_spec(
+        parameters={**SPACE, "epochs": {"value": 3}}, run_cap=4, name="spread"),
+        storage=storage, quiet=True).path
+
+    out["pbt"] = raysearch.run(digits_spec(
+        parameters={**SPACE, "epochs": {"value": 8}}, run_cap=4, seed=3, name="pbt",
+        scheduler={"type": "pbt", "perturbation_interval": 2, "quantile_fraction": 0.5}),
+        storage=storage, quiet=True).path
+
+    # Remove the worker node while its trial runs; the trial must resume on the head.
+    def remove_worker_when_busy() -> None:
+        deadline = time.time() + 300
+        while time.time() < deadline:
+            for table in Path(storage).glob("kill-*/history.parquet"):
+                try:
+                    rows = pq.read_table(table).to_pylist()
+                except Exception:
+                    continue
+                if any(r.get("node") == worker.node_id and r["iteration"] >= 20 for r in rows):
+                    cluster.remove_node(worker)
+                    out["removed_at"] = time.time()
+                    return
+            time.sleep(0.2)
+
+    killer = threading.Thread(target=remove_worker_when_busy, daemon=True)
+    killer.start()
+    out["kill"] = raysearch.run(digits_spec(
+        parameters={**SPACE, "epochs": {"value": 150}}, run_cap=2, name="kill",
+        checkpoint={"every": 5, "keep": 2}, max_failures=3),
+        storage=storage, quiet=True).path
+    killer.join(timeout=1)
+    print("RESULT " + json.dumps(out), flush=True)
+    ray.shutdown()
+    cluster.shutdown()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])
