@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup data browser sweep test lint clean
+.PHONY: setup data browser sweep test bench lint clean
 
 setup: $(STAMP) data
 
@@ -29,6 +29,15 @@ sweep: setup
 test: setup browser
 	$(BIN)/ruff check .
 	$(BIN)/pytest -q
+
+# The benchmarks of BENCHMARKS.md, side by side in one run (about 40 minutes on 2 cores).
+BUDGET ?= 600
+bench: setup
+	$(BIN)/python -m bench.overhead --n 50 200 --out bench/results/overhead.json
+	$(BIN)/python -m bench.throughput --epochs 3 --out bench/results/throughput.json
+	$(BIN)/python -m bench.scaling --trials 8 --epochs 2 --out bench/results/scaling.json
+	$(BIN)/python -m bench.time_to_accuracy --budget $(BUDGET) \
+		--out bench/results/time_to_accuracy.json --plot bench/time_to_accuracy.png
 
 lint: setup
 	$(BIN)/ruff check .

@@ -102,7 +102,8 @@ class SweepRecorder(Callback):
         self._dirty = True
         self.history[(trial.trial_id, step)] = {
             "trial_id": trial.trial_id, "iteration": step,
-            "time_s": float(result.get("time_total_s", 0.0)), "node": _node(result),
+            "time_s": float(result.get("time_total_s", 0.0)), "timestamp": time.time(),
+            "node": _node(result),
             **metrics, **config,
         }
         row = self._trial_row(trial)

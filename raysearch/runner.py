@@ -203,6 +203,7 @@ def _tuner(sweep: Sweep, run_dir: str, options: RunOptions) -> Any:
             scheduler=build_scheduler(sweep),
             num_samples=1 if sweep.method == "grid" else sweep.run_cap,
             max_concurrent_trials=sweep.max_concurrent,
+            time_budget_s=sweep.time_budget_s,
             # Reusing actors skips a fresh worker (and a torch import) per trial: 5-10x faster.
             reuse_actors=True,
             trial_dirname_creator=trial_dirname,

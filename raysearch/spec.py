@@ -25,7 +25,7 @@ from schedulers import NEEDS_CHECKPOINTS, SCHEDULERS
 WANDB_IGNORED = ("program", "command", "project", "entity")
 KEYS = ("name", "description", "trainable", "method", "metric", "parameters", "run_cap",
         "num_samples", "scheduler", "early_terminate", "resources", "max_concurrent",
-        "checkpoint", "max_failures", "seed", "searcher", "tracking") + WANDB_IGNORED
+        "checkpoint", "max_failures", "seed", "searcher", "tracking", "time_budget_s") + WANDB_IGNORED
 GOALS = {"maximize": "max", "minimize": "min"}
 DEFAULT_RUN_CAP = 10
 
@@ -82,6 +82,7 @@ class Sweep:
     searcher: dict
     resolved: dict
     tracking: dict = field(default_factory=dict)
+    time_budget_s: float | None = None
     mutation_space: Space = field(default_factory=dict)
     notices: tuple[str, ...] = ()
 
@@ -212,6 +213,10 @@ def parse_sweep(raw: Mapping) -> Sweep:
 
     max_concurrent = _positive_int(raw, "max_concurrent", None, problems)
     max_failures = _non_negative_int(raw, "max_failures", 0, problems)
+    time_budget_s = raw.get("time_budget_s")
+    if time_budget_s is not None and (isinstance(time_budget_s, bool) or not isinstance(
+            time_budget_s, int | float) or time_budget_s <= 0):
+        problems.append(f"time_budget_s: expected seconds > 0, got {time_budget_s!r}")
     seed = raw.get("seed")
     if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool)):
         problems.append(f"seed: expected an integer, got {seed!r}")
@@ -237,6 +242,7 @@ def parse_sweep(raw: Mapping) -> Sweep:
         "seed": seed,
         **({"searcher": searcher_options} if searcher_options else {}),
         **({"tracking": tracking} if tracking else {}),
+        **({"time_budget_s": time_budget_s} if time_budget_s else {}),
     }
     for notice in notices:
         logger.info(notice)
@@ -245,7 +251,7 @@ def parse_sweep(raw: Mapping) -> Sweep:
                  scheduler=scheduler, resources=resources, max_concurrent=max_concurrent,
                  checkpoint=checkpoint, max_failures=max_failures, seed=seed,
                  searcher=searcher_options, resolved=resolved, mutation_space=mutation_space,
-                 notices=tuple(notices), tracking=tracking)
+                 notices=tuple(notices), tracking=tracking, time_budget_s=time_budget_s)
 
 
 def _mapping(raw: Mapping, key: str, problems: list[str]) -> dict:

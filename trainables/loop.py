@@ -90,10 +90,40 @@ def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> tuple[float,
     return loss / len(y), correct / len(y)
 
 
+class TuneSession:
+    """Where the loop reports to: Ray Tune. Other sessions (an Optuna objective, a benchmark
+    timer) implement the same three methods, so every tool trains with the same loop."""
+
+    checkpoints = True
+
+    def restore(self) -> dict | None:
+        checkpoint = tune.get_checkpoint()
+        if checkpoint is None:
+            return None
+        with checkpoint.as_directory() as folder:
+            return torch.load(Path(folder) / STATE_FILE, map_location="cpu", weights_only=False)
+
+    def report(self, metrics: dict, state: dict | None) -> None:
+        if state is None:
+            tune.report(metrics)
+            return
+        with tempfile.TemporaryDirectory() as folder:
+            torch.save(state, Path(folder) / STATE_FILE)
+            tune.report(metrics, checkpoint=tune.Checkpoint.from_directory(folder))
+
+    def trial_id(self) -> str | None:
+        try:
+            return tune.get_context().get_trial_id()
+        except Exception:
+            return None
+
+
 def train_classifier(config: dict, data: ArrayDataset,
                      build_model: Callable[[dict, ArrayDataset], nn.Module],
-                     checkpoint_every: int = 1, flat: bool = True) -> None:
+                     checkpoint_every: int = 1, flat: bool = True,
+                     session: Any = None) -> None:
     """Train `build_model(config, data)` for `config["epochs"]`, reporting every epoch."""
+    session = session or TuneSession()
     seed = config_seed(config)
     torch.manual_seed(seed)
     torch.set_num_threads(trial_threads())
@@ -102,10 +132,8 @@ def train_classifier(config: dict, data: ArrayDataset,
     model = build_model(config, data).to(dev)
     optimizer = make_optimizer(config, model)
     start_epoch, restored_from = 0, None
-    checkpoint = tune.get_checkpoint()
-    if checkpoint is not None:
-        with checkpoint.as_directory() as folder:
-            state = torch.load(Path(folder) / STATE_FILE, map_location=dev, weights_only=False)
+    state = session.restore()
+    if state is not None:
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         start_epoch, restored_from = state["epoch"], state.get("trial_id")
@@ -131,22 +159,8 @@ def train_classifier(config: dict, data: ArrayDataset,
                                    "node_id": node_id}
         if restored_from is not None and epoch == start_epoch:
             metrics["restored_from"] = restored_from  # which trial's checkpoint we continued
-        if (epoch + 1) % checkpoint_every == 0 or epoch + 1 == epochs:
-            _report_with_checkpoint(metrics, model, optimizer, epoch + 1)
-        else:
-            tune.report(metrics)
-
-
-def _report_with_checkpoint(metrics: dict, model: nn.Module,
-                            optimizer: torch.optim.Optimizer, epoch: int) -> None:
-    with tempfile.TemporaryDirectory() as folder:
-        torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
-                    "epoch": epoch, "trial_id": _trial_id()}, Path(folder) / STATE_FILE)
-        tune.report(metrics, checkpoint=tune.Checkpoint.from_directory(folder))
-
-
-def _trial_id() -> str | None:
-    try:
-        return tune.get_context().get_trial_id()
-    except Exception:
-        return None
+        checkpoint_now = (epoch + 1) % checkpoint_every == 0 or epoch + 1 == epochs
+        state = ({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
+                  "epoch": epoch + 1, "trial_id": session.trial_id()}
+                 if checkpoint_now and session.checkpoints else None)
+        session.report(metrics, state)

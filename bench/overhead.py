@@ -1,0 +1,105 @@
+"""Per-trial overhead, side by side in one run: N trivial trials through raysearch (as shipped),
+plain Ray Tune with its defaults, and Optuna's in-process loop.
+
+    python -m bench.overhead --n 50 200 --out bench/results/overhead.json
+
+Ray starts once (2 CPUs) and is shared by the two Ray-based runs; each figure is the wall time
+of the sweep call itself. Targets (BENCHMARKS.md): raysearch >= 10x lower overhead than Tune's
+defaults, within 5x of Optuna in-process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+
+def run_raysearch(n: int, storage: str) -> float:
+    import raysearch
+
+    start = time.perf_counter()
+    raysearch.run(trainable=f"{HERE / 'trivial.py'}:trivial", metric="score", goal="minimize",
+                  parameters={"x": {"distribution": "uniform", "min": -1.0, "max": 1.0}},
+                  run_cap=n, seed=0, storage=storage, quiet=True)
+    return time.perf_counter() - start
+
+
+def run_plain_tune(n: int, storage: str) -> float:
+    from ray import tune
+
+    from bench.trivial import trivial
+
+    start = time.perf_counter()
+    tune.Tuner(trivial, param_space={"x": tune.uniform(-1.0, 1.0)},
+               tune_config=tune.TuneConfig(num_samples=n, metric="score", mode="min"),
+               run_config=tune.RunConfig(storage_path=storage, verbose=0)).fit()
+    return time.perf_counter() - start
+
+
+def run_optuna(n: int) -> float:
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+
+    def objective(trial: optuna.Trial) -> float:
+        x = trial.suggest_float("x", -1.0, 1.0)
+        score = 0.0
+        for step in range(3):
+            score = (x - 0.3) ** 2 + 1.0 / (step + 1)
+            trial.report(score, step)
+        return score
+
+    start = time.perf_counter()
+    optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0)).optimize(objective, n)
+    return time.perf_counter() - start
+
+
+def measure(sizes: list[int], address: str | None = None) -> dict:
+    import os
+
+    import ray
+
+    os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")
+    t0 = time.perf_counter()
+    ray.init(address=address, num_cpus=None if address else 2, include_dashboard=False,
+             log_to_driver=False)
+    ray_start_s = time.perf_counter() - t0
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for n in sizes:
+            walls = {"raysearch": run_raysearch(n, f"{tmp}/rs"),
+                     "ray_tune_defaults": run_plain_tune(n, f"{tmp}/tune"),
+                     "optuna_in_process": run_optuna(n)}
+            row = {"n": n}
+            for tool, wall in walls.items():
+                row[tool] = {"wall_s": round(wall, 3), "ms_per_trial": round(1000 * wall / n, 2),
+                             "trials_per_min": round(60 * n / wall, 1)}
+            row["tune_defaults_over_raysearch"] = round(
+                walls["ray_tune_defaults"] / walls["raysearch"], 2)
+            row["raysearch_over_optuna"] = round(walls["raysearch"] / walls["optuna_in_process"], 1)
+            rows.append(row)
+            print(json.dumps(row), flush=True)
+    if not address:
+        ray.shutdown()
+    return {"ray_start_s": round(ray_start_s, 2), "cpus": 2, "runs": rows}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, nargs="+", default=[50, 200])
+    parser.add_argument("--address", help="an existing Ray to use (tests)")
+    parser.add_argument("--out", type=Path)
+    args = parser.parse_args()
+    result = measure(args.n, args.address)
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(result, indent=1))
+
+
+if __name__ == "__main__":
+    main()
