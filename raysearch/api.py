@@ -14,13 +14,14 @@ from raysearch.spec import Sweep, load_spec, read_yaml
 def run(spec: str | Path | Mapping | Sweep | None = None, *,
         trainable: str | Callable | None = None, metric: str | Mapping | None = None,
         goal: str | None = None, address: str | None = None, storage: str = DEFAULT_STORAGE,
-        name: str | None = None, quiet: bool = False, **fields: Any) -> SweepResult:
+        name: str | None = None, quiet: bool = False, autoscaling: bool = False,
+        **fields: Any) -> SweepResult:
     """Run a sweep and return its result.
 
     `spec` is a YAML path, a dict or a Sweep; keyword arguments set or override spec fields
     (`parameters`, `method`, `scheduler`, `run_cap`, `resources`, ...). `metric` may be a name
     with `goal`, or the spec's `{name, goal, target}` mapping. `address`, `storage`, `name`
-    and `quiet` say where and how to run, as the CLI flags do.
+    `quiet` and `autoscaling` say where and how to run, as the CLI flags do.
     """
     if isinstance(spec, Sweep) and not (fields or trainable or metric or goal):
         sweep = spec
@@ -42,7 +43,7 @@ def run(spec: str | Path | Mapping | Sweep | None = None, *,
         raw.update(fields)
         sweep = load_spec(raw)
     options = RunOptions(address=address, storage=storage, name=name,
-                         progress_every_s=None if quiet else 10.0)
+                         progress_every_s=None if quiet else 10.0, autoscaling=autoscaling)
     return run_sweep(sweep, options)
 
 

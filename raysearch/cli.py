@@ -43,6 +43,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="where run folders go: a path or a URI such as s3://bucket/dir "
                           "(default: ./runs)")
     run.add_argument("--name", help="run folder prefix (default: the spec's name)")
+    run.add_argument("--autoscaling", action="store_true",
+                     help="the cluster adds nodes on demand: accept per-trial resources it "
+                          "does not have yet")
     _output_args(run)
 
     resume = sub.add_parser("resume", help="continue an interrupted sweep")
@@ -98,7 +101,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     sweep = _sweep(args)
     options = RunOptions(address=args.address, storage=args.storage, name=args.name,
-                         progress_every_s=None if args.quiet else 10.0, verbose=args.verbose)
+                         progress_every_s=None if args.quiet else 10.0, verbose=args.verbose,
+                         autoscaling=args.autoscaling)
     print(f"raysearch: {sweep.name}: {sweep.method} search, {sweep.run_cap} trials, "
           f"scheduler {sweep.scheduler.type}, metric {sweep.metric.name} ({sweep.metric.goal})",
           flush=True)

@@ -46,6 +46,7 @@ class RunOptions:
     name: str | None = None  # run folder prefix; default: the spec's name
     progress_every_s: float | None = 10.0  # None: quiet
     verbose: bool = False  # show trial stdout/stderr and Ray's own logs
+    autoscaling: bool = False  # the cluster grows on demand: don't reject what it lacks now
 
 
 def run_sweep(sweep: Sweep, options: RunOptions = RunOptions()) -> SweepResult:
@@ -56,7 +57,7 @@ def run_sweep(sweep: Sweep, options: RunOptions = RunOptions()) -> SweepResult:
                        yaml.safe_dump(sweep.resolved, sort_keys=False))
     _write_summary(run_dir, {"started": started, "finished": False})
     with _ray(options):
-        _check_resources(sweep)
+        _check_resources(sweep, options)
         _check_storage_visible(run_dir)
         tuner = _tuner(sweep, run_dir, options)
         logger.info("run folder: %s", run_dir)
@@ -80,7 +81,7 @@ def resume_sweep(run_dir: str, options: RunOptions = RunOptions()) -> SweepResul
         if not tune.Tuner.can_restore(run_dir):
             raise SpecError(f"{run_dir}: Ray Tune saved no experiment state here, so there is "
                             f"nothing to resume; start it again with raysearch run")
-        _check_resources(sweep)
+        _check_resources(sweep, options)
         tuner = tune.Tuner.restore(run_dir, trainable=_trainable(sweep),
                                    resume_unfinished=True, resume_errored=True)
         tuner.fit()
@@ -128,18 +129,22 @@ class _ray:
             ray.shutdown()
 
 
-def _check_resources(sweep: Sweep) -> None:
-    """A trial the cluster can never place would pend forever: say so now instead."""
+def _check_resources(sweep: Sweep, options: RunOptions) -> None:
+    """A trial the cluster can never place would pend forever: say so now instead (unless the
+    cluster autoscales, when nodes with those resources may yet come)."""
     import ray
 
+    if options.autoscaling:
+        return
     total = ray.cluster_resources()
     wanted = {"CPU": sweep.resources.cpu, "GPU": sweep.resources.gpu}
     for kind, amount in wanted.items():
         have = total.get(kind, 0)
         if amount > have:
             raise SpecError(f"resources.{kind.lower()}: each trial asks for {amount:g} "
-                            f"{kind}, but the Ray cluster has {have:g} in all; lower it or "
-                            f"connect to a bigger cluster with --address")
+                            f"{kind}, but the Ray cluster has {have:g} in all; lower it, "
+                            f"connect to a bigger cluster with --address, or pass "
+                            f"--autoscaling if the cluster adds nodes on demand")
 
 
 def _check_storage_visible(run_dir: str) -> None:

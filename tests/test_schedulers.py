@@ -122,3 +122,5 @@ def test_quarter_gpus_pack_four_trials_on_one_gpu(tmp_path, storage):
 def test_more_gpu_than_the_cluster_has_is_an_error(storage):
     with pytest.raises(SpecError, match="each trial asks for 2 GPU, but the Ray cluster has 1"):
         raysearch.run(digits_spec(resources={"cpu": 1, "gpu": 2}), storage=storage, quiet=True)
+    with pytest.raises(SpecError, match="or pass --autoscaling"):
+        raysearch.run(digits_spec(resources={"cpu": 3}), storage=storage, quiet=True)

@@ -139,3 +139,15 @@ def test_unplaceable_resources_fail_before_the_sweep(tmp_path, storage, capsys):
     assert main(["run", str(spec), "--storage", storage]) == 2
     err = capsys.readouterr().err
     assert "resources.cpu: each trial asks for 64 CPU, but the Ray cluster has 2" in err
+
+
+def test_storage_as_a_uri(tmp_path):
+    """--storage takes pyarrow filesystem URIs; file:// stands in for s3:// and gs:// here."""
+    result = raysearch.run(digits_spec(run_cap=2), storage=f"file://{tmp_path}/uri-runs",
+                           quiet=True)
+    assert result.path.startswith(f"file://{tmp_path}/uri-runs/")
+    (folder,) = (tmp_path / "uri-runs").iterdir()
+    assert {"spec.yaml", "trials.parquet", "history.parquet", "report.html"} <= \
+        {p.name for p in folder.iterdir()}
+    again = raysearch.load(result.path)
+    assert again.trials.num_rows == 2 and again.best == result.best
