@@ -34,6 +34,7 @@ from raysearch.spec_fields import (
     parse_tracking,
     positive_int,
 )
+from schedulers import NEEDS_CHECKPOINTS
 
 __all__ = ["Sweep", "Metric", "SchedulerSpec", "Resources", "CheckpointSpec", "load_spec",
            "parse_sweep", "read_yaml", "apply_sets"]
@@ -68,9 +69,6 @@ class Sweep:
 
     def params(self) -> list[Param]:
         return list(iter_params(self.space))
-
-    def mutations(self) -> list[Param]:
-        return list(iter_params(self.mutation_space))
 
     def iteration_budget(self) -> int | None:
         """Iterations a trial runs unless stopped early, when the spec says (else None)."""
@@ -185,6 +183,10 @@ def parse_sweep(raw: Mapping) -> Sweep:
     resources = parse_resources(raw, problems)
     checkpoint = parse_checkpoint(raw, problems)
     scheduler = parse_scheduler(raw, problems, notices)
+    if scheduler.type in NEEDS_CHECKPOINTS and info is not None and ":" in info.target:
+        notices.append(f"scheduler {scheduler.type} pauses or copies trials: {info.name} must "
+                       f"save checkpoints (tune.report(..., checkpoint=...)) and restore from "
+                       f"tune.get_checkpoint(), or paused trials restart from scratch")
     mutation_space: Space = {}
     if scheduler.type == "pbt":
         mutation_space = parse_pbt(raw, scheduler, space, method, info, problems, notices)
