@@ -67,8 +67,8 @@ class SweepResult:
         sign = 1 if self.goal == "maximize" else -1
         row = max(rows, key=lambda r: (sign * r[self.metric], -r["iteration"]))
         trial = next((t for t in self.trials.to_pylist() if t["trial_id"] == row["trial_id"]), {})
-        metrics = {k: v for k, v in row.items()
-                   if not k.startswith(CONFIG_PREFIX) and k not in ("trial_id",) and v is not None}
+        metrics = {k: v for k, v in row.items() if not k.startswith(CONFIG_PREFIX)
+                   and k not in ("trial_id", "timestamp", "node") and v is not None}
         return BestTrial(trial_id=row["trial_id"], config=unflatten(row, CONFIG_PREFIX),
                          metrics=metrics, iteration=row["iteration"],
                          checkpoint=trial.get("checkpoint"))
