@@ -30,7 +30,7 @@ test: setup browser
 	$(BIN)/ruff check .
 	$(BIN)/pytest -q
 
-# The benchmarks of BENCHMARKS.md, side by side in one run (about 40 minutes on 2 cores).
+# The benchmarks of BENCHMARKS.md, side by side in one run (about 70 minutes on 2 cores).
 BUDGET ?= 600
 bench: setup
 	$(BIN)/python -m bench.overhead --n 50 200 --out bench/results/overhead.json
