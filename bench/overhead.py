@@ -16,6 +16,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench.output import save
+
 HERE = Path(__file__).resolve().parent
 
 
@@ -96,9 +98,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     result = measure(args.n, args.address)
-    if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(json.dumps(result, indent=1))
+    save(result, args.out)
 
 
 if __name__ == "__main__":

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import psutil
 
+from bench.output import save
+
 
 def sweep(max_concurrent: int, trials: int, epochs: int, storage: str) -> dict:
     import raysearch
@@ -85,9 +87,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     result = measure(args.trials, args.epochs)
-    if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(json.dumps(result, indent=1))
+    save(result, args.out)
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from bench.output import save
 from trainables.data import fashion_mnist
 from trainables.loop import train_classifier
 from trainables.models import FNN
@@ -146,9 +147,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         result = measure(args.epochs, args.threads, unpacked_fashion_mnist(Path(tmp)))
-    if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(json.dumps(result, indent=1))
+    save(result, args.out)
 
 
 if __name__ == "__main__":

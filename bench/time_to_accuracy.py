@@ -23,6 +23,8 @@ import threading
 import time
 from pathlib import Path
 
+from bench.output import save
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 ANCHOR = ROOT.parent / "shared" / "anchors" / "seed_grid.py"
@@ -212,9 +214,7 @@ def main() -> None:
         print(f"{name:28s} to grid best {row['time_to_grid_best_s']!s:>8} s  "
               f"to {TARGET} {row[f'time_to_{TARGET}_s']!s:>8} s  "
               f"best {row['best_in_budget']}", flush=True)
-    if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(json.dumps(results, indent=1))
+    save(results, args.out)
     if args.plot:
         plot(results, args.plot)
 

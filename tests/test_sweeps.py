@@ -104,14 +104,20 @@ def test_user_function_from_a_file_via_keyword_api(tmp_path, storage):
     assert result.best.metrics["loss"] == pytest.approx(0.5)
 
 
-def test_crashing_trials_do_not_kill_the_sweep(tmp_path, storage, capsys):
+def quadratic_grid_spec(tmp_path: Path, xs: list[int]) -> Path:
+    """A spec file sweeping the file-based user function over `xs` (x > 4 raises)."""
     module = tmp_path / "my_train.py"
     module.write_text(USER_TRAINABLE)
     spec = tmp_path / "s.yaml"
     spec.write_text(yaml.safe_dump({
         "trainable": f"{module}:quadratic", "method": "grid",
         "metric": {"name": "loss", "goal": "minimize"},
-        "parameters": {"x": {"values": [2, 5, 6]}, "steps": {"value": 1}}}))
+        "parameters": {"x": {"values": xs}, "steps": {"value": 1}}}))
+    return spec
+
+
+def test_crashing_trials_do_not_kill_the_sweep(tmp_path, storage, capsys):
+    spec = quadratic_grid_spec(tmp_path, [2, 5, 6])
     assert main(["run", str(spec), "--storage", storage, "--quiet"]) == 0
     out = capsys.readouterr().out
     assert "1 completed, 0 stopped early, 2 errored" in out
@@ -122,13 +128,7 @@ def test_crashing_trials_do_not_kill_the_sweep(tmp_path, storage, capsys):
 
 
 def test_every_trial_erroring_exits_1(tmp_path, storage, capsys):
-    module = tmp_path / "my_train.py"
-    module.write_text(USER_TRAINABLE)
-    spec = tmp_path / "s.yaml"
-    spec.write_text(yaml.safe_dump({
-        "trainable": f"{module}:quadratic", "method": "grid",
-        "metric": {"name": "loss", "goal": "minimize"},
-        "parameters": {"x": {"values": [5, 6]}, "steps": {"value": 1}}}))
+    spec = quadratic_grid_spec(tmp_path, [5, 6])
     assert main(["run", str(spec), "--storage", storage, "--quiet"]) == 1
     assert "0 completed, 0 stopped early, 2 errored" in capsys.readouterr().out
 
