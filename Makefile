@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup data browser sweep test bench lint clean
+.PHONY: setup data browser sweep test test-fast bench lint clean
 
 setup: $(STAMP) data
 
@@ -28,11 +28,19 @@ sweep: setup
 
 test: setup browser
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 	$(BIN)/pytest -q
+
+# The sub-minute tier, for every save: no Ray, no benchmarks, nothing slow.
+test-fast: setup
+	$(BIN)/ruff check .
+	$(BIN)/lint-imports
+	$(BIN)/pytest -q -m "not ray and not slow and not bench"
 
 # The benchmarks of BENCHMARKS.md, side by side in one run (about 70 minutes on 2 cores).
 BUDGET ?= 600
 bench: setup
+	$(BIN)/python -m bench.cli_startup --repeat 5 --out bench/results/cli_startup.json
 	$(BIN)/python -m bench.overhead --n 50 200 --out bench/results/overhead.json
 	$(BIN)/python -m bench.throughput --epochs 3 --out bench/results/throughput.json
 	$(BIN)/python -m bench.scaling --trials 8 --epochs 2 --out bench/results/scaling.json
@@ -41,6 +49,7 @@ bench: setup
 
 lint: setup
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache

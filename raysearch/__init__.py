@@ -1,11 +1,45 @@
-"""raysearch: hyperparameter search for PyTorch on Ray Tune."""
+"""raysearch: hyperparameter search for PyTorch on Ray Tune.
 
-from raysearch.api import resume, run
-from raysearch.errors import SpecError
-from raysearch.log import set_verbosity
-from raysearch.results import BestTrial, SweepResult, load
-from raysearch.spec import Sweep, load_spec
+Attributes are imported on first use (as Optuna does), so `import raysearch` and validating a
+spec load neither Ray nor torch.
+"""
 
-__all__ = ["run", "resume", "load", "load_spec", "Sweep", "SweepResult", "BestTrial",
-           "SpecError", "set_verbosity"]
-__version__ = "0.1.0"
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.2.0"
+
+_EXPORTS = {
+    "run": "raysearch.api", "resume": "raysearch.api",
+    "load": "raysearch.results", "SweepResult": "raysearch.results",
+    "BestTrial": "raysearch.results",
+    "load_spec": "raysearch.spec", "Sweep": "raysearch.spec",
+    "RaysearchError": "raysearch.errors", "SpecError": "raysearch.errors",
+    "ClusterError": "raysearch.errors", "SweepFailed": "raysearch.errors",
+    "RaysearchNotice": "raysearch.errors",
+    "set_verbosity": "raysearch.log",
+}
+__all__ = ["BestTrial", "ClusterError", "RaysearchError", "RaysearchNotice", "SpecError",
+           "Sweep", "SweepFailed", "SweepResult", "load", "load_spec", "resume", "run",
+           "set_verbosity"]
+
+if TYPE_CHECKING:
+    from raysearch.api import resume, run
+    from raysearch.errors import ClusterError, RaysearchError, RaysearchNotice, SpecError, SweepFailed
+    from raysearch.log import set_verbosity
+    from raysearch.results import BestTrial, SweepResult, load
+    from raysearch.spec import Sweep, load_spec
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'raysearch' has no attribute {name!r}")
+    value = getattr(importlib.import_module(_EXPORTS[name]), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_EXPORTS])

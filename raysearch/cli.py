@@ -1,7 +1,8 @@
 """`raysearch run | resume | report | validate | trainables`.
 
 Exit codes: 0 success; 1 the sweep ran but failed (every trial errored); 2 bad input (spec,
-path, flag), reported on one line with no traceback.
+path, flag, a cluster that cannot run it), one problem per line with no traceback.
+Notices (`RaysearchNotice` warnings) print as `raysearch: note: ...` lines.
 """
 
 from __future__ import annotations
@@ -9,9 +10,10 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+import warnings
 from collections.abc import Sequence
 
-from raysearch.errors import SpecError
+from raysearch.errors import ClusterError, RaysearchNotice, SpecError, SweepFailed
 from raysearch.log import set_verbosity
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
@@ -19,7 +21,7 @@ EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # one line, exit 2 (argparse prints usage too)
-        raise SpecError(f"{self.prog}: {message} (see {self.prog} --help)")
+        raise SpecError(f"{message} (see {self.prog} --help)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -71,16 +73,38 @@ def _output_args(p: argparse.ArgumentParser) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    try:
-        args = build_parser().parse_args(argv)
-        set_verbosity(logging.DEBUG if getattr(args, "verbose", False) else logging.INFO)
-        return COMMANDS[args.command](args)
-    except SpecError as exc:
-        print(f"raysearch: error: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    except KeyboardInterrupt:
-        print("raysearch: interrupted; continue with `raysearch resume RUN_DIR`", file=sys.stderr)
-        return 130
+    with warnings.catch_warnings():
+        warnings.simplefilter("always", RaysearchNotice)
+        warnings.showwarning = _show_notice
+        try:
+            args = build_parser().parse_args(argv)
+            set_verbosity(logging.DEBUG if getattr(args, "verbose", False) else logging.INFO)
+            return COMMANDS[args.command](args)
+        except (SpecError, ClusterError) as exc:
+            _print_problems(exc.problems)
+            return EXIT_BAD_INPUT
+        except SweepFailed as exc:
+            _print_problems(exc.problems)
+            return EXIT_FAILED
+        except KeyboardInterrupt:
+            print("raysearch: interrupted; continue with `raysearch resume RUN_DIR`",
+                  file=sys.stderr)
+            return 130
+
+
+def _print_problems(problems: list[str]) -> None:
+    for problem in problems:
+        print(f"raysearch: error: {problem}", file=sys.stderr)
+
+
+_show_warning = warnings.showwarning
+
+
+def _show_notice(message, category, filename, lineno, file=None, line=None) -> None:  # noqa: ANN001
+    if issubclass(category, RaysearchNotice):
+        print(f"raysearch: note: {message}", file=sys.stderr)
+    else:
+        _show_warning(message, category, filename, lineno, file, line)
 
 
 def _sweep(args: argparse.Namespace):
@@ -123,8 +147,7 @@ def cmd_resume(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from raysearch.html_report import write_report
-    from raysearch.report import summary
+    from raysearch.report import summary, write_report
     from raysearch.results import load
 
     result = load(args.run_dir)
@@ -134,7 +157,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from raysearch.space import describe_space
+    from raysearch.spec.space import describe_space
 
     sweep = _sweep(args)
     print(f"{args.spec}: ok: {sweep.method} search over {len(sweep.params())} parameters, "
@@ -144,17 +167,16 @@ def cmd_validate(args: argparse.Namespace) -> int:
     width = max(len(name) for name, _ in rows)
     for name, text in rows:
         print(f"  {name:<{width}}  {text}")
-    for notice in sweep.notices:
-        print(f"note: {notice}")
     return EXIT_OK
 
 
 def cmd_trainables(args: argparse.Namespace) -> int:
-    from raysearch.space import describe_space, parse_parameters
-    from raysearch.targets import registry
+    from raysearch.registry import TRAINABLES
+    from raysearch.spec.space import describe_space, parse_parameters
 
-    for info in registry().values():
-        print(f"{info.name}: {info.description}")
+    for entry in TRAINABLES:
+        info = entry.facts
+        print(f"{entry.name}: {info.description}")
         if info.metric is not None:
             print(f"  objective: {info.metric.name} ({info.metric.goal}); "
                   f"reports: {', '.join(info.metrics)}")

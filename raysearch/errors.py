@@ -1,4 +1,10 @@
-"""The one exception type for bad input: every problem found, reported on one line."""
+"""raysearch's exceptions and notices. A leaf module.
+
+`RaysearchError` is the root; `SpecError` (bad input: the CLI prints one problem per line and
+exits 2), `ClusterError` (a Ray cluster that cannot run the sweep, also exit 2) and `SweepFailed`
+(the sweep ran and produced nothing usable, exit 1). `RaysearchNotice` is the warning category of
+behaviour-changing notices ("checkpoint.every lowered to 2 so PBT finds checkpoints").
+"""
 
 from __future__ import annotations
 
@@ -6,19 +12,35 @@ import difflib
 from collections.abc import Iterable
 
 
-class SpecError(ValueError):
-    """A sweep spec, path or flag that cannot run. The CLI prints it on one line and exits 2."""
+class RaysearchError(Exception):
+    """Every error raysearch raises on purpose carries a list of problems a user can act on."""
 
     def __init__(self, problems: str | Iterable[str]):
         self.problems = [problems] if isinstance(problems, str) else list(problems)
-        super().__init__("; ".join(self.problems))
+        super().__init__("\n".join(self.problems))
 
 
-def did_you_mean(word: str, choices: Iterable[str]) -> str:
+class SpecError(RaysearchError, ValueError):
+    """A sweep spec, path or flag that cannot run."""
+
+
+class ClusterError(RaysearchError):
+    """The Ray cluster cannot run this sweep (unreachable, too small, storage not shared)."""
+
+
+class SweepFailed(RaysearchError):
+    """The sweep ran but failed as a whole (every trial errored, the metric never reported)."""
+
+
+class RaysearchNotice(UserWarning):
+    """raysearch changed or ignored something in what you asked for, and says so."""
+
+
+def did_you_mean(word: object, choices: Iterable[object]) -> str:
     """' (did you mean "x"?)' when a close match exists, else ''."""
     match = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=0.6)
     return f' (did you mean "{match[0]}"?)' if match else ""
 
 
-def one_of(choices: Iterable[str]) -> str:
+def one_of(choices: Iterable[object]) -> str:
     return ", ".join(sorted(str(c) for c in choices))

@@ -1,34 +1,27 @@
-"""`scheduler.type` -> Ray Tune trial scheduler.
+"""`scheduler.type` -> Ray Tune trial scheduler: a plug-in package on raysearch's published layer
+(`raysearch.registry`, `raysearch.types`).
 
-Every factory takes the validated sweep first, then its options as keyword-only arguments: the
-signature is the option schema (see `raysearch.registry`), so a misspelled option is an error, not
-silently dropped. Metric and mode reach the scheduler through `TuneConfig`. Time is counted in
-training iterations (one per `tune.report`, i.e. per epoch for the shipped trainables).
+Every factory takes a `SchedulerContext` (what a scheduler may know of the sweep), then its
+options as keyword-only arguments: the signature is the option schema, so a misspelled option is
+an error, not silently dropped. Each registration carries its facts (needs checkpoints, exploits).
+Metric and mode reach the scheduler through `TuneConfig`. Time is counted in training iterations
+(one per `tune.report`, i.e. per epoch for the shipped trainables).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from raysearch.registry import Registry
+from raysearch.registry import SCHEDULERS
+from raysearch.types import SchedulerContext
 
-if TYPE_CHECKING:
-    from raysearch.spec import Sweep
-
-SCHEDULERS = Registry("scheduler")
 TIME_ATTR = "training_iteration"
-# Schedulers that pause trials or copy their state need checkpoints to do it.
-NEEDS_CHECKPOINTS = {"hyperband", "median", "pbt"}
 
-__all__ = ["SCHEDULERS", "NEEDS_CHECKPOINTS", "TIME_ATTR", "build_scheduler"]
-
-
-def build_scheduler(sweep: Sweep) -> Any:
-    return SCHEDULERS.build(sweep.scheduler.type, sweep, **sweep.scheduler.options)
+__all__ = ["SCHEDULERS", "TIME_ATTR"]
 
 
 @SCHEDULERS.register("fifo")
-def fifo(sweep: Sweep) -> Any:
+def fifo(ctx: SchedulerContext) -> Any:
     """Run every trial to the end (no early stopping)."""
     from ray.tune.schedulers import FIFOScheduler
 
@@ -36,30 +29,30 @@ def fifo(sweep: Sweep) -> Any:
 
 
 @SCHEDULERS.register("asha")
-def asha(sweep: Sweep, *, max_t: int | None = None, grace_period: int = 1,
+def asha(ctx: SchedulerContext, *, max_t: int | None = None, grace_period: int = 1,
          reduction_factor: float = 3, brackets: int = 1) -> Any:
     """Asynchronous successive halving: stop the worst trials at each rung. `max_t` defaults to
     the sweep's `epochs` parameter when it is a constant, else 100."""
     from ray.tune.schedulers import ASHAScheduler
 
-    return ASHAScheduler(time_attr=TIME_ATTR, max_t=max_t or sweep.default_max_t(),
+    return ASHAScheduler(time_attr=TIME_ATTR, max_t=max_t or ctx.max_t,
                          grace_period=grace_period, reduction_factor=reduction_factor,
                          brackets=brackets)
 
 
-@SCHEDULERS.register("hyperband")
-def hyperband(sweep: Sweep, *, max_t: int | None = None, reduction_factor: float = 3,
+@SCHEDULERS.register("hyperband", needs_checkpoints=True)
+def hyperband(ctx: SchedulerContext, *, max_t: int | None = None, reduction_factor: float = 3,
               stop_last_trials: bool = True) -> Any:
     """Synchronous HyperBand (pauses trials at bracket boundaries; needs checkpoints)."""
     from ray.tune.schedulers import HyperBandScheduler
 
-    return HyperBandScheduler(time_attr=TIME_ATTR, max_t=max_t or sweep.default_max_t(),
+    return HyperBandScheduler(time_attr=TIME_ATTR, max_t=max_t or ctx.max_t,
                               reduction_factor=reduction_factor,
                               stop_last_trials=stop_last_trials)
 
 
-@SCHEDULERS.register("median")
-def median(sweep: Sweep, *, grace_period: int = 1, min_samples_required: int = 3,
+@SCHEDULERS.register("median", needs_checkpoints=True)
+def median(ctx: SchedulerContext, *, grace_period: int = 1, min_samples_required: int = 3,
            hard_stop: bool = True) -> Any:
     """Median stopping rule: stop a trial whose best result is below the median of the others'
     running averages at the same point."""
@@ -69,23 +62,23 @@ def median(sweep: Sweep, *, grace_period: int = 1, min_samples_required: int = 3
                               min_samples_required=min_samples_required, hard_stop=hard_stop)
 
 
-@SCHEDULERS.register("pbt")
-def pbt(sweep: Sweep, *, perturbation_interval: int | None = None,
+@SCHEDULERS.register("pbt", needs_checkpoints=True, exploits=True)
+def pbt(ctx: SchedulerContext, *, perturbation_interval: int | None = None,
         hyperparam_mutations: dict | None = None, quantile_fraction: float = 0.25,
         resample_probability: float = 0.25, perturbation_factors: list | None = None) -> Any:
     """Population Based Training: every `perturbation_interval` iterations the bottom quantile
     copies a top trial's checkpoint and continues with a mutated config. `hyperparam_mutations` is
-    written in the `parameters` grammar and defaults to every searched (non-constant) parameter."""
+    written in the `parameters` grammar and defaults to every searched (non-constant) parameter;
+    the spec resolves it into `ctx.mutations`."""
     from ray.tune.schedulers import PopulationBasedTraining
 
-    from raysearch.space import map_space
-    from raysearch.tune_domains import domain_for
+    from raysearch.search.domains import domain_for
+    from raysearch.spec.space import map_space
 
-    mutations = map_space(sweep.mutation_space, domain_for)
     return PopulationBasedTraining(
         time_attr=TIME_ATTR,
-        perturbation_interval=perturbation_interval or sweep.checkpoint.every,
-        hyperparam_mutations=mutations,
+        perturbation_interval=perturbation_interval or ctx.checkpoint_every,
+        hyperparam_mutations=map_space(ctx.mutations, domain_for),
         quantile_fraction=quantile_fraction,
         resample_probability=resample_probability,
         perturbation_factors=tuple(perturbation_factors or (1.2, 0.8)),

@@ -1,4 +1,7 @@
-"""One real local Ray for the whole test session (2 CPUs, 1 logical GPU for packing tests)."""
+"""One real local Ray for the whole test session (2 CPUs, 1 logical GPU for packing tests), and
+the test tiers: a test that uses `ray_session` is marked `ray` automatically; tests that start
+their own Ray in a subprocess mark themselves `ray` (and `slow` or `bench`). The sub-minute tier
+is `pytest -m "not ray and not slow and not bench"` (`make test-fast`)."""
 
 from __future__ import annotations
 
@@ -9,6 +12,12 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
+
+
+def pytest_collection_modifyitems(items: list) -> None:
+    for item in items:
+        if "ray_session" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.ray)
 
 
 @pytest.fixture(scope="session")

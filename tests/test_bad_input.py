@@ -28,7 +28,7 @@ def params(**changes) -> dict:
 CASES = {
     "missing file": (None, "no such spec file"),
     "yaml syntax": ("name: [unclosed\ntrainable: digits_mlp\n", "invalid YAML"),
-    "unknown key": (digits_spec(metod="grid"), 'unknown key \'metod\' (did you mean "method"?)'),
+    "unknown key": (digits_spec(metod="grid"), 'metod: unknown key (did you mean "method"?)'),
     "unknown trainable": (digits_spec(trainable="digits_mpl"),
                           "known: digits_mlp, fashion_mnist_cnn, fashion_mnist_mlp"),
     "min >= max": (digits_spec(parameters=params(lr={"min": 0.5, "max": 0.1})),
@@ -62,21 +62,55 @@ def test_bad_input_is_one_line_exit_2(case, tmp_path, capsys):
     assert "Traceback" not in err
 
 
-def test_run_rejects_bad_spec_before_ray_starts(tmp_path, capsys):
-    import ray
-
-    was_running = ray.is_initialized()
-    code = main(["run", write(tmp_path, digits_spec(method="grd")), "--storage", str(tmp_path)])
-    assert code == 2
-    assert ray.is_initialized() == was_running
-    assert not (tmp_path / "digits-test").exists() and not list(tmp_path.glob("digits-test-*"))
+def test_run_rejects_bad_spec_before_ray_is_even_imported(tmp_path):
+    spec = write(tmp_path, digits_spec(method="grd"))
+    probe = ("import sys; from raysearch.cli import main; "
+             f"code = main(['run', {spec!r}, '--storage', {str(tmp_path)!r}]); "
+             "print(code, 'ray' in sys.modules, 'torch' in sys.modules)")
+    proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          timeout=120)
+    assert proc.stdout.split() == ["2", "False", "False"], proc.stdout + proc.stderr
+    assert not list(tmp_path.glob("digits-test*"))
 
 
 def test_all_problems_reported_together(tmp_path, capsys):
     spec = digits_spec(method="grd", parameters=params(lr={"min": 2.0, "max": 1.0}))
     assert main(["validate", write(tmp_path, spec)]) == 2
+    lines = capsys.readouterr().err.splitlines()
+    assert any(line.startswith("raysearch: error: method: unknown method 'grd'") for line in lines)
+    assert any("parameters.lr: min (2) must be less than max (1)" in line for line in lines)
+    assert all(line.startswith("raysearch: error: ") for line in lines) and len(lines) == 2
+
+
+def test_binary_spec_file_is_a_clear_error(tmp_path, capsys):
+    path = tmp_path / "model.pt"
+    path.write_bytes(b"\x80\x02}q\x00(X\xff\xfe\x00binary")
+    assert main(["validate", str(path)]) == 2
     err = capsys.readouterr().err
-    assert "method: unknown method 'grd'" in err and "min (2) must be less than max (1)" in err
+    assert "not a text (UTF-8) file" in err and "Traceback" not in err
+
+
+def test_metric_given_as_a_string_is_rejected(tmp_path, capsys):
+    spec = digits_spec(metric="{'goal': 'maximize', 'name': 'val_accuracy'}")
+    assert main(["validate", write(tmp_path, spec)]) == 2
+    assert "metric: expected a mapping, got the string" in capsys.readouterr().err
+
+
+def test_notices_are_warnings_a_python_user_sees():
+    import raysearch
+
+    with pytest.warns(raysearch.RaysearchNotice, match="does not divide PBT's"):
+        raysearch.load_spec(digits_spec(checkpoint={"every": 2}, scheduler={
+            "type": "pbt", "perturbation_interval": 3}))
+
+
+def test_errors_form_a_hierarchy():
+    import raysearch
+
+    assert issubclass(raysearch.SpecError, raysearch.RaysearchError)
+    assert issubclass(raysearch.ClusterError, raysearch.RaysearchError)
+    assert issubclass(raysearch.SweepFailed, raysearch.RaysearchError)
+    assert issubclass(raysearch.SpecError, ValueError)  # as before: bad input is a ValueError
 
 
 def test_bad_flag_is_one_line(tmp_path, capsys):

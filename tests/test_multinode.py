@@ -12,6 +12,8 @@ import pytest
 import raysearch
 from tests.conftest import ROOT
 
+pytestmark = [pytest.mark.ray, pytest.mark.slow]
+
 
 @pytest.fixture(scope="module")
 def scenarios(tmp_path_factory) -> dict:

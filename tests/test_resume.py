@@ -10,10 +10,13 @@ import time
 from pathlib import Path
 
 import pyarrow.parquet as pq
+import pytest
 import yaml
 
 from raysearch.cli import main
 from tests.conftest import ROOT, digits_spec
+
+pytestmark = pytest.mark.slow
 
 
 def wait_for(predicate, timeout: float, what: str):

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from raysearch.space import DISTRIBUTIONS, parse_param, parse_parameters
-from raysearch.tune_domains import domain_for
+from raysearch.search.domains import domain_for
+from raysearch.spec.space import DISTRIBUTIONS, parse_param, parse_parameters
 
 N = 4000
 
@@ -181,7 +181,7 @@ def test_yaml_style_exponent_strings_are_numbers():
 def test_hyperopt_translation_ranges_and_types():
     from hyperopt.pyll import stochastic
 
-    from raysearch.searchers import _hyperopt_leaf
+    from raysearch.search.searchers import _hyperopt_leaf
 
     cases = {
         "q_log_uniform_values": ({"distribution": "q_log_uniform_values", "min": 32, "max": 512,
@@ -205,7 +205,7 @@ def test_hyperopt_translation_ranges_and_types():
 def test_optuna_translation_ranges_and_types():
     import optuna
 
-    from raysearch.searchers import OptunaSpace
+    from raysearch.search.searchers import OptunaSpace
 
     space, _ = parse_parameters({
         "lr": {"distribution": "log_uniform_values", "min": 1e-4, "max": 1e-1},

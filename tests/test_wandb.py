@@ -18,11 +18,11 @@ WANDB_TRAIN = EXAMPLES / "wandb" / "train.py"
 
 def test_validate_prints_the_resolved_space_and_ignored_keys(capsys):
     assert main(["validate", str(WANDB_SWEEP), "--trainable", f"{WANDB_TRAIN}:train"]) == 0
-    out = capsys.readouterr().out
+    out, err = capsys.readouterr()
     assert "bayes search over 3 parameters" in out and "scheduler asha" in out
     assert "learning_rate  uniform min=0.0001, max=0.1" in out
     assert "optimizer      categorical ['adam', 'sgd']" in out
-    assert "ignoring W&B-only key(s) program" in out
+    assert "raysearch: note: ignoring W&B-only key(s) program" in err
 
 
 def test_wandb_file_without_trainable_says_how_to_give_one(capsys):

@@ -1,32 +1,26 @@
-"""The trainables raysearch ships, by name. Each is a plain Ray Tune function trainable.
+"""The trainables raysearch ships: a plug-in package on raysearch's published layer.
 
-Add one with `register(TrainableInfo(...))`; the contract test in tests/test_trainables.py runs
-every entry through the same checks (reports, checkpoints, restores).
+Each is a plain Ray Tune function trainable, registered by "module:function" so listing and
+validating them loads neither torch nor Ray. `raysearch.testing.check_trainable` runs any entry
+(yours too) through the same contract: reports its metrics every epoch, checkpoints, restores.
 """
 
 from __future__ import annotations
 
-from raysearch.spec import Metric
-from raysearch.targets import TrainableInfo
-from trainables import data
-from trainables.classifiers import digits_mlp, fashion_mnist_cnn, fashion_mnist_mlp
+from raysearch.registry import TRAINABLES
+from raysearch.types import Metric
 
-REGISTRY: dict[str, TrainableInfo] = {}
 METRICS = ("train_loss", "val_loss", "val_accuracy", "epoch")
 # What a checkpoint can continue under: optimiser and regularisation settings, not the shape.
 MUTABLE = ("lr", "momentum", "dropout", "batch_size")
+_CLASSIFIER = {"metric": Metric("val_accuracy", "maximize"), "metrics": METRICS,
+               "mutable": MUTABLE}
 
-__all__ = ["REGISTRY", "register", "fashion_mnist_mlp", "fashion_mnist_cnn", "digits_mlp"]
+__all__ = ["METRICS", "MUTABLE"]
 
-
-def register(info: TrainableInfo) -> TrainableInfo:
-    REGISTRY[info.name] = info
-    return info
-
-
-register(TrainableInfo(
-    name="fashion_mnist_mlp", function=fashion_mnist_mlp, target="fashion_mnist_mlp",
-    load_data=data.fashion_mnist, metric=Metric("val_accuracy", "maximize"), metrics=METRICS, mutable=MUTABLE,
+TRAINABLES.register(
+    "fashion_mnist_mlp", "trainables.classifiers:fashion_mnist_mlp",
+    load_data="trainables.data:fashion_mnist", **_CLASSIFIER,
     description="The tutorial's feed-forward net on Fashion-MNIST (60k train / 10k val).",
     default_parameters={
         "lr": {"distribution": "log_uniform_values", "min": 1e-4, "max": 1e-1},
@@ -36,10 +30,10 @@ register(TrainableInfo(
         "dropout": {"distribution": "uniform", "min": 0.0, "max": 0.5},
         "batch_size": {"values": [64, 128, 256]},
         "epochs": {"value": 5},
-    }))
-register(TrainableInfo(
-    name="fashion_mnist_cnn", function=fashion_mnist_cnn, target="fashion_mnist_cnn",
-    load_data=data.fashion_mnist, metric=Metric("val_accuracy", "maximize"), metrics=METRICS, mutable=MUTABLE,
+    })
+TRAINABLES.register(
+    "fashion_mnist_cnn", "trainables.classifiers:fashion_mnist_cnn",
+    load_data="trainables.data:fashion_mnist", **_CLASSIFIER,
     description="A small two-block ConvNet on Fashion-MNIST.",
     default_parameters={
         "lr": {"distribution": "log_uniform_values", "min": 1e-4, "max": 1e-2},
@@ -49,10 +43,10 @@ register(TrainableInfo(
         "optimizer": {"value": "adam"},
         "batch_size": {"values": [128, 256]},
         "epochs": {"value": 3},
-    }))
-register(TrainableInfo(
-    name="digits_mlp", function=digits_mlp, target="digits_mlp",
-    load_data=data.digits, metric=Metric("val_accuracy", "maximize"), metrics=METRICS, mutable=MUTABLE,
+    })
+TRAINABLES.register(
+    "digits_mlp", "trainables.classifiers:digits_mlp",
+    load_data="trainables.data:digits", **_CLASSIFIER,
     description="The feed-forward net on scikit-learn's bundled 8x8 digits: seconds per trial.",
     default_parameters={
         "lr": {"distribution": "log_uniform_values", "min": 1e-3, "max": 1e-1},
@@ -62,4 +56,4 @@ register(TrainableInfo(
         "dropout": {"value": 0.0},
         "batch_size": {"value": 64},
         "epochs": {"value": 5},
-    }))
+    })

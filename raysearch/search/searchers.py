@@ -3,8 +3,9 @@
 Each factory returns `(search_alg, param_space)` for `tune.Tuner`. Random and grid search run on
 Ray's BasicVariantGenerator with our W&B samplers; hyperopt, bayes and optuna get native spaces
 built here from the same `Param`s, so nothing is lost in Ray's lossy automatic conversion (it
-drops quantization on log scales, for instance). Ray is imported inside the factories only, so a
-spec validates without loading Ray.
+drops quantization on log scales, for instance). Each registration carries its facts (what it
+cannot express, whether it weights categoricals, enumerates a grid, is model-based). Ray is
+imported inside the factories only, so a spec validates without loading Ray.
 """
 
 from __future__ import annotations
@@ -12,45 +13,21 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from raysearch.registry import Registry
-from raysearch.space import Param, Space, iter_params, map_space
+from raysearch.registry import SEARCHERS
+from raysearch.spec.space import DISTRIBUTIONS, Param, Space, iter_params, map_space
 
-SEARCHERS = Registry("searcher")
-
-# What each method cannot express. A spec using one of these is an error naming a method that can.
-_NORMAL_FAMILY = {"normal", "q_normal", "log_normal", "q_log_normal"}
-UNSUPPORTED: dict[str, set[str]] = {
-    "grid": {d for d in (
-        "int_uniform", "uniform", "q_uniform", "log_uniform", "log_uniform_values",
-        "q_log_uniform", "q_log_uniform_values", "inv_log_uniform", "inv_log_uniform_values",
-        "beta", "q_beta")} | _NORMAL_FAMILY,
-    "random": set(),
-    "hyperopt": {"beta", "q_beta"},
-    "bayes": _NORMAL_FAMILY | {"beta", "q_beta", "q_log_uniform", "q_log_uniform_values"},
-    "optuna": _NORMAL_FAMILY | {"beta", "q_beta", "q_log_uniform", "q_log_uniform_values"},
-}
-
-
-def unsupported_reason(method: str, p: Param) -> str | None:
-    """Why `method` cannot search `p`, or None when it can."""
-    if p.distribution in UNSUPPORTED.get(method, set()):
-        able = [m for m in sorted(UNSUPPORTED) if p.distribution not in UNSUPPORTED[m]]
-        return (f"{p.path}: method {method!r} cannot express distribution {p.distribution}; "
-                f"use method {' or '.join(able)}")
-    if p.probabilities is not None and method in ("grid", "bayes", "optuna"):
-        return (f"{p.path}: method {method!r} ignores `probabilities`; "
-                f"use method random or hyperopt, or drop `probabilities`")
-    return None
-
-
-def check_space(method: str, space: Space) -> list[str]:
-    return [r for p in iter_params(space) if (r := unsupported_reason(method, p))]
+# Distribution families, for the facts each searcher declares about what it cannot express.
+_NORMAL_FAMILY = frozenset({"normal", "q_normal", "log_normal", "q_log_normal"})
+_BETA = frozenset({"beta", "q_beta"})
+_Q_LOG = frozenset({"q_log_uniform", "q_log_uniform_values"})
+_NOT_ENUMERABLE = frozenset(DISTRIBUTIONS) - {"constant", "categorical"}
 
 
 # ---------------------------------------------------------------- grid and random (Ray's own)
 
 
-@SEARCHERS.register("grid")
+@SEARCHERS.register("grid", cannot_express=_NOT_ENUMERABLE, weights_categoricals=False,
+                    enumerates_grid=True, model_based=False)
 def grid(space: Space, metric: str, mode: str, seed: int | None) -> tuple[Any, dict]:
     """Every combination of `values`, once (the cartesian product), in a stable order."""
     from ray import tune
@@ -62,12 +39,12 @@ def grid(space: Space, metric: str, mode: str, seed: int | None) -> tuple[Any, d
     return BasicVariantGenerator(random_state=seed), map_space(space, leaf)
 
 
-@SEARCHERS.register("random")
+@SEARCHERS.register("random", model_based=False)
 def random(space: Space, metric: str, mode: str, seed: int | None) -> tuple[Any, dict]:
     """Independent draws with W&B's exact semantics (probabilities, log/inverse-log, beta...)."""
     from ray.tune.search.basic_variant import BasicVariantGenerator
 
-    from raysearch.tune_domains import domain_for
+    from raysearch.search.domains import domain_for
 
     return BasicVariantGenerator(random_state=seed), map_space(space, domain_for)
 
@@ -75,7 +52,7 @@ def random(space: Space, metric: str, mode: str, seed: int | None) -> tuple[Any,
 # ---------------------------------------------------------------- hyperopt TPE
 
 
-@SEARCHERS.register("hyperopt")
+@SEARCHERS.register("hyperopt", cannot_express=_BETA)
 def hyperopt(space: Space, metric: str, mode: str, seed: int | None, *,
              n_initial_points: int = 5, gamma: float = 0.25) -> tuple[Any, dict]:
     """Hyperopt's TPE. `n_initial_points` random trials come before TPE takes over (Ray's
@@ -161,7 +138,8 @@ def _optuna(space: Space, metric: str, mode: str, sampler: Any) -> tuple[Any, di
     return OptunaSearch(space=OptunaSpace(space), metric=metric, mode=mode, sampler=sampler), {}
 
 
-@SEARCHERS.register("bayes")
+@SEARCHERS.register("bayes", cannot_express=_NORMAL_FAMILY | _BETA | _Q_LOG,
+                    weights_categoricals=False)
 def bayes(space: Space, metric: str, mode: str, seed: int | None, *,
           n_startup_trials: int = 5) -> tuple[Any, dict]:
     """Gaussian-process Bayesian optimisation: Optuna's GPSampler (mixed types, log scales)."""
@@ -172,7 +150,8 @@ def bayes(space: Space, metric: str, mode: str, seed: int | None, *,
     return _optuna(space, metric, mode, sampler)
 
 
-@SEARCHERS.register("optuna")
+@SEARCHERS.register("optuna", cannot_express=_NORMAL_FAMILY | _BETA | _Q_LOG,
+                    weights_categoricals=False)
 def optuna_tpe(space: Space, metric: str, mode: str, seed: int | None, *,
                n_startup_trials: int = 5, multivariate: bool = True) -> tuple[Any, dict]:
     """Optuna's TPE sampler, for users moving from Optuna studies."""

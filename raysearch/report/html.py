@@ -1,54 +1,35 @@
 """`report.html`: one self-contained page (plotly.js inlined, no CDN) a person would rather look
-at than read: best trial, parallel coordinates, importance, learning curves, trial table."""
+at than read: best trial, parallel coordinates, importance, learning curves, trial table.
+
+The page is a Jinja2 template with autoescaping: every user-supplied string (names, metrics,
+configs, errors) is escaped by the template, not by hand. Plotly's own figure HTML is the only
+markup passed through as is.
+"""
 
 from __future__ import annotations
 
-import html
 import math
+from functools import cache
 from typing import Any
 
-from raysearch import storage
-from raysearch.importance import encode, importances
-from raysearch.results import BEST_PREFIX, CONFIG_PREFIX, STOPPED, SweepResult, flatten
-from raysearch.space import iter_params, parse_parameters
+from raysearch.report.importance import encode, importances
+from raysearch.results import BEST_PREFIX, CONFIG_PREFIX, STOPPED, SweepResult, flatten, storage
+from raysearch.spec.space import iter_params, parse_parameters
 
 REPORT_FILE = "report.html"
 STATUS_COLOURS = {"completed": "#1b9e77", "stopped": "#d95f02", "errored": "#e7298a",
                   "running": "#7570b3", "pending": "#999999"}
+PLOTLY_CONFIG = {"displaylogo": False, "responsive": True}
 
-_STYLE = """
-body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem auto;
-max-width:1200px;color:#222;padding:0 1rem}
-h1{margin-bottom:.2rem} .sub{color:#666;margin-top:0}
-.cards{display:flex;gap:1rem;flex-wrap:wrap;margin:1rem 0}
-.card{background:#f6f7f9;border-radius:8px;padding:.8rem 1.2rem;min-width:8rem}
-.card b{display:block;font-size:1.5rem}
-table{border-collapse:collapse;width:100%;font-size:.9rem}
-th,td{padding:.3rem .6rem;border-bottom:1px solid #e3e3e3;text-align:left}
-#trials th{cursor:pointer;background:#f6f7f9;position:sticky;top:0}
-#trials th:hover{background:#e8eaee} .num{text-align:right;font-variant-numeric:tabular-nums}
-.status{border-radius:4px;padding:0 .4rem;color:#fff}
-section{margin:2rem 0}
-"""
 
-_SORT_JS = """
-document.querySelectorAll('#trials th').forEach(function(th, col){
-  th.addEventListener('click', function(){
-    var body = th.closest('table').tBodies[0];
-    var rows = Array.from(body.rows);
-    var asc = th.dataset.sort !== 'asc';
-    th.closest('tr').querySelectorAll('th').forEach(function(h){ delete h.dataset.sort; });
-    th.dataset.sort = asc ? 'asc' : 'desc';
-    rows.sort(function(a, b){
-      var x = a.cells[col].dataset.v, y = b.cells[col].dataset.v;
-      var nx = x === '' ? NaN : Number(x), ny = y === '' ? NaN : Number(y);
-      var c = (!isNaN(nx) && !isNaN(ny)) ? nx - ny : String(x).localeCompare(String(y));
-      return asc ? c : -c;
-    });
-    rows.forEach(function(r){ body.appendChild(r); });
-  });
-});
-"""
+@cache
+def _template() -> Any:
+    import jinja2
+
+    env = jinja2.Environment(loader=jinja2.PackageLoader("raysearch.report"),
+                             autoescape=True, trim_blocks=True, lstrip_blocks=True)
+    env.filters["fmt"] = _fmt
+    return env.get_template("report.html.j2")
 
 
 def write_report(result: SweepResult) -> str:
@@ -59,56 +40,34 @@ def write_report(result: SweepResult) -> str:
 
 
 def render(result: SweepResult) -> str:
+    from markupsafe import Markup
+
     trials = result.trials.to_pylist()
-    figures = [_parallel_coordinates(result, trials), _importance(result, trials),
-               _learning_curves(result, trials)]
-    parts, first = [], True
-    for title, figure, note in figures:
-        body = (figure.to_html(full_html=False, include_plotlyjs=first,
-                               config={"displaylogo": False, "responsive": True})
-                if figure is not None else f"<p class=sub>{html.escape(note)}</p>")
-        first = first and figure is None
-        parts.append(f"<section><h2>{title}</h2>{body}"
-                     f"{'<p class=sub>' + html.escape(note) + '</p>' if figure else ''}</section>")
-    return (f"<!doctype html><html lang=en><head><meta charset=utf-8>"
-            f"<title>raysearch: {html.escape(result.spec['name'])}</title>"
-            f"<style>{_STYLE}</style></head><body>"
-            f"{_header(result)}{''.join(parts)}{_trial_table(result, trials)}"
-            f"<script>{_SORT_JS}</script></body></html>")
-
-
-def _header(result: SweepResult) -> str:
-    spec, counts = result.spec, result.counts
-    wall = result.summary.get("wall_time_s")
+    sections, first = [], True
+    for title, figure, note in (_parallel_coordinates(result, trials),
+                                _importance(result, trials), _learning_curves(result, trials)):
+        plot = None
+        if figure is not None:
+            plot = Markup(figure.to_html(full_html=False, include_plotlyjs=first,
+                                         config=PLOTLY_CONFIG))
+            first = False
+        sections.append({"title": title, "plot": plot, "note": note})
+    counts, wall = result.counts, result.summary.get("wall_time_s")
     cards = [("trials", result.trials.num_rows), ("completed", counts["completed"]),
              ("stopped early", counts["stopped"]), ("errored", counts["errored"])]
     if wall is not None:
         cards.append(("wall time", f"{wall:.0f} s"))
-    out = [f"<h1>{html.escape(spec['name'])}</h1>",
-           f"<p class=sub>{html.escape(spec['method'])} search over "
-           f"{html.escape(str(spec['trainable']))}, scheduler "
-           f"{html.escape(spec['scheduler']['type'])}, objective {html.escape(result.metric)} "
-           f"({html.escape(result.goal)})</p><div class=cards>"]
-    out += [f"<div class=card><b>{html.escape(str(v))}</b>{k}</div>" for k, v in cards]
-    out.append("</div>")
     best = result.best
+    best_rows = []
     if best is not None:
-        rows = [(k, v) for k, v in flatten(best.config).items()]
-        metrics = [(k, v) for k, v in best.metrics.items() if k not in ("trial_id",)]
-        out.append(f"<section id=best><h2>Best trial: {html.escape(best.trial_id)} "
-                   f"({html.escape(result.metric)} {_fmt(best.metrics[result.metric])} at "
-                   f"iteration {best.iteration})</h2><table><tr><th>config</th><th></th>"
-                   f"<th>metrics</th><th></th></tr>")
-        for i in range(max(len(rows), len(metrics))):
-            cfg = rows[i] if i < len(rows) else ("", "")
-            met = metrics[i] if i < len(metrics) else ("", "")
-            out.append(f"<tr><td>{html.escape(cfg[0])}</td><td class=num>{_fmt(cfg[1])}</td>"
-                       f"<td>{html.escape(met[0])}</td><td class=num>{_fmt(met[1])}</td></tr>")
-        out.append("</table>")
-        if best.checkpoint:
-            out.append(f"<p class=sub>checkpoint: {html.escape(best.checkpoint)}</p>")
-        out.append("</section>")
-    return "".join(out)
+        config = list(flatten(best.config).items())
+        metrics = [(k, v) for k, v in best.metrics.items() if k != "trial_id"]
+        for i in range(max(len(config), len(metrics))):
+            best_rows.append((config[i] if i < len(config) else ("", None),
+                              metrics[i] if i < len(metrics) else ("", None)))
+    return _template().render(result=result, spec=result.spec, cards=cards, best=best,
+                              best_rows=best_rows, sections=sections,
+                              table=_trial_table(result, trials), colours=STATUS_COLOURS)
 
 
 def _config_columns(trials: list[dict]) -> list[str]:
@@ -228,7 +187,8 @@ def _learning_curves(result: SweepResult, trials: list[dict]):
                            "Stars: a trial continued from another trial's checkpoint (PBT).")
 
 
-def _trial_table(result: SweepResult, trials: list[dict]) -> str:
+def _trial_table(result: SweepResult, trials: list[dict]) -> dict:
+    """Columns and rows (value, sort key, numeric?) for the template's sortable table."""
     key = BEST_PREFIX + result.metric
     configs = [c for c in dict.fromkeys(k for t in trials for k in t)
                if c.startswith(CONFIG_PREFIX)]
@@ -236,24 +196,10 @@ def _trial_table(result: SweepResult, trials: list[dict]) -> str:
     trials = sorted(trials, key=lambda t: (not _finite(t.get(key)),
                                            -(t.get(key) or 0) if result.goal == "maximize"
                                            else (t.get(key) or 0)))
-    head = "".join(f"<th>{html.escape(c.removeprefix(CONFIG_PREFIX))}</th>" for c in columns)
-    body = []
-    for t in trials:
-        cells = []
-        for c in columns:
-            value = t.get(c)
-            shown = html.escape(_fmt(value)) if value is not None else ""
-            if c == "status":
-                shown = (f"<span class=status style='background:"
-                         f"{STATUS_COLOURS.get(value, '#999')}'>{shown}</span>")
-            numeric = isinstance(value, int | float) and not isinstance(value, bool)
-            cells.append(f"<td{' class=num' if numeric else ''} "
-                         f"data-v=\"{html.escape(str(value if value is not None else ''))}\">"
-                         f"{shown}</td>")
-        body.append(f"<tr>{''.join(cells)}</tr>")
-    return (f"<section><h2>Trials</h2><p class=sub>Click a column to sort.</p>"
-            f"<table id=trials><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody>"
-            f"</table></section>")
+    rows = [[{"value": t.get(c), "sort": "" if t.get(c) is None else str(t.get(c)),
+              "numeric": isinstance(t.get(c), int | float) and not isinstance(t.get(c), bool),
+              "status": c == "status"} for c in columns] for t in trials]
+    return {"columns": [c.removeprefix(CONFIG_PREFIX) for c in columns], "rows": rows}
 
 
 def _finite(value: Any) -> bool:

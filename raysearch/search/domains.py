@@ -7,7 +7,7 @@ from typing import Any
 
 from ray.tune.search.sample import Categorical, Domain, Float, Integer, Sampler
 
-from raysearch.space import Param, draw
+from raysearch.spec.space import Param, draw
 
 
 class ParamSampler(Sampler):

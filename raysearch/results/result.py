@@ -14,8 +14,8 @@ from typing import Any
 import pyarrow as pa
 import yaml
 
-from raysearch import storage
 from raysearch.errors import SpecError
+from raysearch.results import storage
 
 SPEC_FILE, TRIALS_FILE, HISTORY_FILE, SUMMARY_FILE = (
     "spec.yaml", "trials.parquet", "history.parquet", "summary.json")

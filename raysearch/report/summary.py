@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from raysearch import storage
-from raysearch.html_report import REPORT_FILE
-from raysearch.results import BEST_PREFIX, CONFIG_PREFIX, SweepResult, flatten
+from raysearch.report.html import REPORT_FILE
+from raysearch.results import BEST_PREFIX, CONFIG_PREFIX, SweepResult, flatten, storage
 
 TOP_N = 5
 

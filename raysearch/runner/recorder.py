@@ -1,21 +1,20 @@
 """A Tune callback on the driver that records every result itself and keeps the run folder's
 tables current (Ray's own result.json/progress.csv can be truncated under PBT with actor reuse).
 
-It also prints the live progress line. On `raysearch resume` it starts from the tables already in
-the folder, so nothing written before is dropped.
+It only records; `raysearch.runner.progress` prints, reading what the recorder holds. On
+`raysearch resume` it starts from the tables already in the folder, so nothing written before
+is dropped.
 """
 
 from __future__ import annotations
 
 import math
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
 from ray.tune import Callback
 
-from raysearch import storage
 from raysearch.results import (
     BEST_PREFIX,
     COMPLETED,
@@ -28,8 +27,9 @@ from raysearch.results import (
     STOPPED,
     TRIALS_FILE,
     flatten,
+    storage,
 )
-from raysearch.spec import Metric
+from raysearch.types import Metric
 
 # Keys Ray adds to every result; everything else a trainable reports is a metric.
 RAY_KEYS = {
@@ -43,14 +43,13 @@ HISTORY_COLUMNS = ("trial_id", "iteration", "time_s")
 
 
 class SweepRecorder(Callback):
-    """Records results into `history.parquet` / `trials.parquet` and prints progress."""
+    """Records results into `history.parquet` / `trials.parquet`."""
 
     def __init__(self, run_dir: str, metric: Metric, max_iterations: int | None = None,
-                 progress_every_s: float | None = 10.0, flush_every_s: float = 10.0):
+                 flush_every_s: float = 10.0):
         self.run_dir = run_dir
         self.metric = metric
         self.max_iterations = max_iterations
-        self.progress_every_s = progress_every_s
         self.flush_every_s = flush_every_s
         self._reset()
 
@@ -58,15 +57,13 @@ class SweepRecorder(Callback):
         self.history: dict[tuple[str, int], dict] = {}
         self.trials: dict[str, dict] = {}
         self._stop_decided: dict[str, bool] = {}
-        self._started = time.monotonic()
-        self._last_flush = self._last_print = 0.0
+        self._last_flush = 0.0
         self._dirty = False
-        self._live = sys.stdout.isatty()  # redraw one status line in place on a terminal
 
     def __getstate__(self) -> dict:
         # Tune pickles callbacks with the experiment; only settings travel, data stays in files.
         return {k: getattr(self, k) for k in ("run_dir", "metric", "max_iterations",
-                                                "progress_every_s", "flush_every_s")}
+                                                "flush_every_s")}
 
     def __setstate__(self, state: dict) -> None:
         self.__dict__.update(state)
@@ -120,7 +117,6 @@ class SweepRecorder(Callback):
         # returns on its own ends without telling callbacks about a done result.
         self._stop_decided[trial.trial_id] = bool(result.get("done"))
         self._maybe_flush()
-        self._maybe_print(trials)
 
     def on_checkpoint(self, iteration: int, trials: list, trial: Any, checkpoint: Any,
                       **info: Any) -> None:
@@ -155,14 +151,12 @@ class SweepRecorder(Callback):
 
     def on_step_end(self, iteration: int, trials: list, **info: Any) -> None:
         self._maybe_flush()  # statuses change between results too
-        self._maybe_print(trials)
 
     def on_experiment_end(self, trials: list, **info: Any) -> None:
         for trial in trials:  # trials never started (e.g. the sweep hit its target first)
             if trial.trial_id not in self.trials:
                 self._trial_row(trial)
         self._flush()
-        self._end_live_line()
 
     # -------------------------------------------------------------- tables
 
@@ -199,7 +193,7 @@ class SweepRecorder(Callback):
             out.setdefault(optional, None)
         return out
 
-    # -------------------------------------------------------------- progress
+    # -------------------------------------------------------------- what it holds
 
     def counts(self) -> dict[str, int]:
         statuses = [r["status"] for r in self.trials.values()]
@@ -211,31 +205,6 @@ class SweepRecorder(Callback):
         if not values:
             return None
         return max(values) if self.metric.goal == "maximize" else min(values)
-
-    def _maybe_print(self, trials: list) -> None:
-        now = time.monotonic()
-        every = self.progress_every_s
-        if every is None or now - self._last_print < (1.0 if self._live else every):
-            return
-        self._last_print = now
-        line = self.status_line(trials, now - self._started)
-        if self._live:
-            print(f"\r\x1b[K{line}", end="", flush=True)
-        else:
-            print(line, flush=True)
-
-    def status_line(self, trials: list, elapsed: float) -> str:
-        c = self.counts()
-        pending = sum(1 for t in trials if t.status == "PENDING")
-        best = self.best_value()
-        best_text = f"best {self.metric.name} {best:.4f}" if best is not None else "no result yet"
-        return (f"[{elapsed:6.0f}s] {c[RUNNING]} running, {pending} pending, "
-                f"{c[COMPLETED]} completed, {c[STOPPED]} stopped early, {c[ERRORED]} errored | "
-                f"{best_text}")
-
-    def _end_live_line(self) -> None:
-        if self._live and self.progress_every_s is not None:
-            print(flush=True)  # leave the redrawn status line in place
 
 
 def _node(result: dict) -> str | None:

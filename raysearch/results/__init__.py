@@ -1,0 +1,25 @@
+"""The run folder: its files, its tables, and `SweepResult` (built from the folder alone, no Ray)."""
+
+from raysearch.results.result import (
+    BEST_PREFIX,
+    COMPLETED,
+    CONFIG_PREFIX,
+    ERRORED,
+    FINAL_PREFIX,
+    HISTORY_FILE,
+    PENDING,
+    RUNNING,
+    SPEC_FILE,
+    STOPPED,
+    SUMMARY_FILE,
+    TRIALS_FILE,
+    BestTrial,
+    SweepResult,
+    flatten,
+    load,
+    unflatten,
+)
+
+__all__ = ["SweepResult", "BestTrial", "load", "flatten", "unflatten", "SPEC_FILE", "TRIALS_FILE",
+           "HISTORY_FILE", "SUMMARY_FILE", "CONFIG_PREFIX", "FINAL_PREFIX", "BEST_PREFIX",
+           "COMPLETED", "STOPPED", "ERRORED", "RUNNING", "PENDING"]

@@ -1,0 +1,7 @@
+"""Running a validated sweep on Ray Tune: the one pipeline (`run_sweep`, `resume_sweep`), the
+recorder that writes the run folder's tables, progress, trackers, cluster checks."""
+
+from raysearch.runner.pipeline import resume_sweep, run_sweep
+from raysearch.runner.session import DEFAULT_STORAGE, RunOptions
+
+__all__ = ["run_sweep", "resume_sweep", "RunOptions", "DEFAULT_STORAGE"]

@@ -1,0 +1,31 @@
+"""The sweep's training function as Ray runs it: data attached through the object store
+(`tune.with_parameters`), resources attached (`tune.with_resources`)."""
+
+from __future__ import annotations
+
+import inspect
+import sys
+from typing import Any
+
+from raysearch.registry import load_target
+from raysearch.spec import Sweep
+from raysearch.spec.targets import resolve_trainable
+
+
+def ray_trainable(sweep: Sweep) -> Any:
+    from ray import cloudpickle, tune
+
+    entry = resolve_trainable(sweep.trainable)
+    function = entry.function
+    module = sys.modules.get(function.__module__)
+    if module is not None and module.__name__.startswith("raysearch_user_"):
+        cloudpickle.register_pickle_by_value(module)  # loaded from a file: workers can't import it
+    accepted = inspect.signature(function).parameters
+    extra: dict[str, Any] = {}
+    if entry.facts.load_data is not None and "data" in accepted:
+        extra["data"] = load_target(entry.facts.load_data)()
+    if "checkpoint_every" in accepted:
+        extra["checkpoint_every"] = sweep.checkpoint.every
+    function = tune.with_parameters(function, **extra) if extra else function
+    return tune.with_resources(function, {"cpu": sweep.resources.cpu,
+                                          "gpu": sweep.resources.gpu})

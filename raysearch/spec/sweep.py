@@ -1,0 +1,364 @@
+"""The sweep spec: a W&B sweep file plus Ray-side keys, validated into a typed `Sweep`.
+
+The schema is data: the top-level keys are the fields of `SweepFile`, each block a dataclass in
+`raysearch.types`, each extension's options its factory's signature, all checked by
+`raysearch.schema`. What is written by hand here is meaning: the W&B parameter grammar
+(`space`), `early_terminate` (`wandb`), and rules that span fields (a searcher's facts against
+the space, PBT against the searcher, the grid's size against run_cap). Every problem is
+collected before anything runs and raised as one `SpecError`, one problem per line.
+`Sweep.resolved` is the spec exactly as run; it parses back to the same Sweep (how `resume`
+works).
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from raysearch import schema
+from raysearch.errors import RaysearchNotice, SpecError
+from raysearch.registry import SCHEDULERS, SEARCHERS, TRACKERS, TRAINABLES, Entry
+from raysearch.spec.space import Param, Space, iter_params, parse_parameters
+from raysearch.spec.targets import resolve_trainable
+from raysearch.types import (
+    CheckpointSpec,
+    Metric,
+    Resources,
+    SchedulerContext,
+    SchedulerSpec,
+    TrainableInfo,
+)
+
+DEFAULT_RUN_CAP = 10
+# W&B keys that have no meaning here: accepted, reported once, ignored.
+WANDB_IGNORED = ("program", "command", "project", "entity")
+
+
+@dataclass(frozen=True)
+class SweepFile:
+    """The top-level keys of a spec and their types (blocks are checked by their own schema)."""
+
+    name: Any = None
+    description: str | None = None
+    trainable: Any = None
+    method: str = "random"
+    metric: Any = None
+    parameters: Any = None
+    run_cap: int | None = field(default=None, metadata={"min": 1})
+    num_samples: int | None = field(default=None, metadata={"min": 1})
+    scheduler: Any = None
+    early_terminate: Any = None
+    resources: Any = None
+    max_concurrent: int | None = field(default=None, metadata={"min": 1})
+    checkpoint: Any = None
+    max_failures: int = field(default=0, metadata={"min": 0})
+    seed: int | None = None
+    searcher: dict | None = None
+    tracking: dict | None = None
+    time_budget_s: float | None = field(default=None, metadata={"gt": 0})
+    program: Any = None
+    command: Any = None
+    project: Any = None
+    entity: Any = None
+
+
+@dataclass(frozen=True)
+class Sweep:
+    """A validated sweep. Build one with `load_spec`; every field is already checked."""
+
+    name: str
+    trainable: str | Callable
+    method: str
+    metric: Metric
+    space: Space
+    parameters: dict  # as given (W&B grammar): what spec.yaml records
+    run_cap: int
+    scheduler: SchedulerSpec
+    resources: Resources = Resources()
+    max_concurrent: int | None = None
+    checkpoint: CheckpointSpec = CheckpointSpec()
+    max_failures: int = 0
+    seed: int | None = None
+    searcher: dict = field(default_factory=dict)
+    tracking: dict = field(default_factory=dict)
+    time_budget_s: float | None = None
+    description: str | None = None
+    mutation_space: Space = field(default_factory=dict)
+    trainable_info: TrainableInfo = TrainableInfo()
+    notices: tuple[str, ...] = ()
+
+    @property
+    def resolved(self) -> dict:
+        """The spec exactly as run, defaults filled in: what `spec.yaml` holds."""
+        optional = {"description": self.description, "searcher": self.searcher,
+                    "tracking": self.tracking, "time_budget_s": self.time_budget_s}
+        return {
+            "name": self.name,
+            **({"description": self.description} if self.description else {}),
+            "trainable": self.trainable if isinstance(self.trainable, str)
+            else Entry("", self.trainable, None).reference,
+            "method": self.method,
+            "metric": self.metric.to_dict(),
+            "parameters": self.parameters,
+            "run_cap": self.run_cap,
+            "scheduler": self.scheduler.to_dict(),
+            "resources": self.resources.to_dict(),
+            "max_concurrent": self.max_concurrent,
+            "checkpoint": self.checkpoint.to_dict(),
+            "max_failures": self.max_failures,
+            "seed": self.seed,
+            **{k: v for k, v in optional.items() if v and k != "description"},
+        }
+
+    def params(self) -> list[Param]:
+        return list(iter_params(self.space))
+
+    def constant_epochs(self) -> int | None:
+        epochs = self.space.get("epochs")
+        if isinstance(epochs, Param) and epochs.distribution == "constant":
+            return int(epochs.value)
+        return None
+
+    def iteration_budget(self) -> int | None:
+        """Iterations a trial runs unless stopped early, when the spec says (else None)."""
+        limits = [self.scheduler.options.get("max_t"), self.constant_epochs()]
+        limits = [n for n in limits if isinstance(n, int)]
+        return min(limits) if limits else None
+
+    def scheduler_context(self) -> SchedulerContext:
+        return SchedulerContext(metric=self.metric, max_t=self.constant_epochs() or 100,
+                                checkpoint_every=self.checkpoint.every,
+                                mutations=self.mutation_space, seed=self.seed)
+
+
+def parse_sweep(raw: Mapping) -> Sweep:
+    """Validate a spec dict; raise one SpecError listing every problem."""
+    if not isinstance(raw, Mapping):
+        raise SpecError(f"a spec is a mapping (key: value lines), got {raw!r}")
+    top, problems = schema.check(schema.dataclass_options(SweepFile), raw, "")
+    notices: list[str] = []
+    ignored = [k for k in WANDB_IGNORED if k in raw]
+    if ignored:
+        notices.append(f"ignoring W&B-only key(s) {', '.join(ignored)}: raysearch runs the "
+                       f"trainable in-process on Ray, not a program")
+
+    trainable = _trainable(top["trainable"], problems)
+    info = trainable.facts if trainable else None
+    registered = trainable is not None and TRAINABLES.entries().get(trainable.name) is trainable
+    unknown_trainable = top["trainable"] is not None and trainable is None
+
+    method = top["method"]
+    searcher = SEARCHERS.entries().get(method)
+    if searcher is None:
+        problems.append(SEARCHERS.unknown(method, "method"))
+
+    metric = _metric(top["metric"], info, [] if unknown_trainable else problems)
+
+    raw_params = top["parameters"]
+    if raw_params is None and info is not None and info.default_parameters:
+        raw_params = dict(info.default_parameters)
+    space, param_problems = parse_parameters(raw_params)
+    if not (unknown_trainable and raw_params is None):
+        problems += param_problems
+    if searcher is not None and not param_problems:
+        problems += check_space(searcher, space)
+    searcher_options = top["searcher"] or {}
+    if searcher is not None:
+        problems += searcher.check(searcher_options, "searcher")
+
+    tracking = _tracking(top["tracking"] or {}, problems)
+    run_cap = _run_cap(top, searcher, space, problems)
+    resources = _resources(top["resources"], problems)
+    checkpoint, errs = schema.parse_block(CheckpointSpec, top["checkpoint"], "checkpoint")
+    problems += errs
+    scheduler = _scheduler(top, problems, notices)
+    scheduler_entry = SCHEDULERS.entries().get(scheduler.type)
+    if scheduler_entry and scheduler_entry.facts.needs_checkpoints and trainable is not None \
+            and not registered:
+        notices.append(f"scheduler {scheduler.type} pauses or copies trials: {trainable.name} "
+                       f"must save checkpoints (tune.report(..., checkpoint=...)) and restore "
+                       f"from tune.get_checkpoint(), or paused trials restart from scratch")
+    mutation_space: Space = {}
+    if scheduler_entry and scheduler_entry.facts.exploits:
+        mutation_space = _mutations(top, scheduler, space, searcher, trainable, problems,
+                                    notices)
+        if mutation_space and not problems:
+            checkpoint = _align_checkpoints(scheduler, checkpoint, notices)
+
+    if problems:
+        raise SpecError(problems)
+    for notice in notices:
+        warnings.warn(notice, RaysearchNotice, stacklevel=3)
+    return Sweep(
+        name=str(top["name"] or trainable.name), description=top["description"],
+        trainable=trainable.name if registered else trainable.target
+        if callable(trainable.target) else trainable.reference,
+        method=method, metric=metric, space=space, parameters=raw_params, run_cap=run_cap,
+        scheduler=scheduler, resources=resources, max_concurrent=top["max_concurrent"],
+        checkpoint=checkpoint, max_failures=top["max_failures"], seed=top["seed"],
+        searcher=dict(searcher_options), tracking=tracking, time_budget_s=top["time_budget_s"],
+        mutation_space=mutation_space, trainable_info=info, notices=tuple(notices))
+
+
+# ------------------------------------------------------------------ cross-field rules
+
+
+def check_space(searcher: Entry, space: Space) -> list[str]:
+    """A distribution (or weighting) the searcher cannot express, named with who can."""
+    problems = []
+    for p in iter_params(space):
+        if p.distribution in searcher.facts.cannot_express:
+            able = [e.name for e in SEARCHERS if p.distribution not in e.facts.cannot_express]
+            problems.append(f"{p.path}: method {searcher.name!r} cannot express distribution "
+                            f"{p.distribution}; use method {' or '.join(able)}")
+        elif p.probabilities is not None and not searcher.facts.weights_categoricals:
+            able = [e.name for e in SEARCHERS if e.facts.weights_categoricals]
+            problems.append(f"{p.path}: method {searcher.name!r} ignores `probabilities`; "
+                            f"use method {' or '.join(able)}, or drop `probabilities`")
+    return problems
+
+
+def _trainable(target: Any, problems: list[str]) -> Entry | None:
+    if target is None:
+        problems.append("trainable: missing; name one (see `raysearch trainables`), give "
+                        "'package.module:function' or 'path/to/file.py:function', "
+                        "or pass --trainable")
+        return None
+    try:
+        return resolve_trainable(target)
+    except SpecError as exc:
+        problems += exc.problems
+        return None
+
+
+def _metric(value: Any, info: TrainableInfo | None, problems: list[str]) -> Metric:
+    if value is None:
+        if info is not None and info.metric is not None:
+            return info.metric
+        problems.append("metric: missing; e.g. metric: {name: val_loss, goal: minimize}")
+        return Metric("?")
+    if isinstance(value, str):
+        problems.append(f"metric: expected a mapping, got the string {value!r}; write it as "
+                        f"metric: {{name: val_loss, goal: minimize}} (W&B requires the same)")
+        return Metric("?")
+    metric, errs = schema.parse_block(Metric, value, "metric")
+    problems += errs
+    return metric or Metric("?")
+
+
+def _resources(value: Any, problems: list[str]) -> Resources:
+    resources, errs = schema.parse_block(Resources, value, "resources", noun="resource")
+    problems += errs
+    if resources.gpu > 1 and resources.gpu != int(resources.gpu):
+        problems.append(f"resources.gpu: above 1 GPU a trial takes whole GPUs, got "
+                        f"{resources.gpu}")
+    if resources.cpu == 0 and resources.gpu == 0:
+        problems.append("resources: a trial needs some cpu or gpu, got none")
+    return resources
+
+
+def _tracking(value: Mapping, problems: list[str]) -> dict:
+    """`tracking: {mlflow: {tracking_uri: ...}}`: each tracker's options by its signature."""
+    out = {}
+    for name, options in value.items():
+        options = options or {}
+        if not isinstance(options, Mapping):
+            problems.append(f"tracking.{name}: expected a mapping of options, got {options!r}")
+        elif name not in TRACKERS:
+            problems.append(TRACKERS.unknown(name, "tracking"))
+        else:
+            problems += TRACKERS.get(name).check(options, f"tracking.{name}")
+            out[name] = dict(options)
+    return out
+
+
+def _run_cap(top: dict, searcher: Entry | None, space: Space, problems: list[str]) -> int:
+    if top["run_cap"] is not None and top["num_samples"] is not None:
+        problems.append("run_cap and num_samples are the same setting; give one")
+    key = "num_samples" if top["num_samples"] is not None else "run_cap"
+    cap = top[key]
+    if searcher is not None and searcher.facts.enumerates_grid:
+        size = math.prod(len(p.values) for p in iter_params(space)
+                         if p.distribution == "categorical")
+        if cap is not None and cap < size:
+            problems.append(f"{key}: {cap} is smaller than the grid ({size} combinations); "
+                            f"raise {key} or drop it to run the whole grid")
+        return size
+    return cap or DEFAULT_RUN_CAP
+
+
+def _scheduler(top: dict, problems: list[str], notices: list[str]) -> SchedulerSpec:
+    if top["scheduler"] is not None and top["early_terminate"] is not None:
+        problems.append("scheduler and early_terminate both given; keep one")
+    if top["early_terminate"] is not None:
+        from raysearch.spec.wandb import early_terminate_to_scheduler
+
+        value = early_terminate_to_scheduler(top["early_terminate"], problems, notices)
+    else:
+        value = top["scheduler"] or {"type": "fifo"}
+    if isinstance(value, str):
+        value = {"type": value}
+    if not isinstance(value, Mapping):
+        problems.append(f"scheduler: expected {{type: asha, ...}}, got {value!r}")
+        return SchedulerSpec()
+    options = {k: v for k, v in value.items() if k != "type"}
+    kind = value.get("type", "fifo")
+    problems += SCHEDULERS.check(kind, options, "scheduler")
+    return SchedulerSpec(kind, options)
+
+
+def _mutations(top: dict, scheduler: SchedulerSpec, space: Space, searcher: Entry | None,
+               trainable: Entry | None, problems: list[str], notices: list[str]) -> Space:
+    """What an exploiting scheduler (PBT) mutates, in the parameters grammar: by default the
+    searched parameters the trainable can change mid-training."""
+    if searcher is not None and searcher.facts.model_based:
+        plain = [e.name for e in SEARCHERS if not e.facts.model_based]
+        problems.append(f"method: {scheduler.type} chooses configs itself and refuses search "
+                        f"algorithms; use method {' or '.join(plain)} (the initial population) "
+                        f"with scheduler {scheduler.type}, not {searcher.name!r}")
+    given = scheduler.options.get("hyperparam_mutations")
+    mutable = trainable.facts.mutable if trainable else None
+    if given is None:
+        mutations = {k: v for k, v in space.items() if mutable is None or k in mutable}
+    else:
+        mutations, errs = parse_parameters(given, "scheduler.hyperparam_mutations")
+        problems += errs
+        for name in mutations:
+            if mutable is not None and name not in mutable:
+                problems.append(f"scheduler.hyperparam_mutations.{name}: {trainable.name} "
+                                f"cannot change {name} mid-training (a checkpoint fixes it); "
+                                f"mutable: {', '.join(mutable)}")
+    mutations = _drop_constants(mutations)
+    if "keep" in (top["checkpoint"] or {}):
+        notices.append("checkpoint.keep is ignored under PBT: every checkpoint is kept so a "
+                       "donor's checkpoint outlives the exploit that loads it")
+    if not mutations and not problems:
+        problems.append("scheduler.hyperparam_mutations: PBT needs at least one parameter to "
+                        "mutate; give hyperparam_mutations or a non-constant parameter")
+    return mutations
+
+
+def _drop_constants(space: Space) -> Space:
+    out = {}
+    for key, node in space.items():
+        if isinstance(node, Param):
+            if node.distribution != "constant":
+                out[key] = node
+        elif sub := _drop_constants(node):
+            out[key] = sub
+    return out
+
+
+def _align_checkpoints(scheduler: SchedulerSpec, checkpoint: CheckpointSpec,
+                       notices: list[str]) -> CheckpointSpec:
+    """PBT exploits only at checkpointed iterations: make `every` divide the interval."""
+    interval = scheduler.options.get("perturbation_interval") or checkpoint.every
+    every = math.gcd(interval, checkpoint.every)
+    if every != checkpoint.every:
+        notices.append(f"checkpoint.every {checkpoint.every} does not divide PBT's "
+                       f"perturbation_interval {interval}; checkpointing every {every} so "
+                       f"exploits always find a checkpoint")
+    return CheckpointSpec(every, checkpoint.keep)

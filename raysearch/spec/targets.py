@@ -1,0 +1,61 @@
+"""`trainable:` -> a training function: a registered name, "package.module:function", or
+"path/to/file.py:function". Any plain Ray Tune function trainable works unchanged."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from raysearch.errors import SpecError, did_you_mean
+from raysearch.registry import TRAINABLES, Entry, load_target
+from raysearch.types import TrainableInfo
+
+
+def resolve_trainable(target: Any) -> Entry[TrainableInfo]:
+    """The registry entry `target` names, or an entry for a user's function; SpecError (one
+    line) when it can't be found."""
+    if callable(target):
+        return Entry(getattr(target, "__name__", "trainable"), target, TrainableInfo(),
+                     "trainable")
+    if not isinstance(target, str) or not target:
+        raise SpecError(f"trainable: expected a name or 'module:function', got {target!r}")
+    if ":" not in target:
+        if target not in TRAINABLES:
+            raise SpecError(TRAINABLES.unknown(target, "trainable") +
+                            ", or give 'module:function' or 'path/to/file.py:function'")
+        return TRAINABLES.get(target)
+    module, _, attribute = target.rpartition(":")
+    if module.endswith(".py"):
+        path = Path(module).expanduser().resolve()
+        if not path.is_file():
+            raise SpecError(f"trainable: {target!r}: no such file {path}")
+        target = f"{path}:{attribute}"
+    function = _load(target, module, attribute)
+    return Entry(attribute, target, TrainableInfo(), "trainable") if callable(function) else \
+        _not_callable(module, attribute)
+
+
+def _load(target: str, module: str, attribute: str) -> Callable | None:
+    try:
+        return load_target(target)
+    except AttributeError:
+        return None
+    except ImportError as exc:
+        raise SpecError(f"trainable: cannot import module {module!r} ({exc}); is it on "
+                        f"PYTHONPATH?") from None
+    except SpecError:
+        raise
+    except Exception as exc:  # the user's module raised while importing
+        raise SpecError(f"trainable: importing {module} failed: {type(exc).__name__}: {exc}") \
+            from None
+
+
+def _not_callable(module: str, attribute: str) -> Entry:
+    import sys
+
+    loaded = sys.modules.get(module) or next(
+        (m for m in sys.modules.values() if getattr(m, "__file__", None) == module), None)
+    names = [n for n in dir(loaded) if not n.startswith("_")] if loaded else []
+    raise SpecError(f"trainable: {module} has no function {attribute!r}"
+                    f"{did_you_mean(attribute, names)}")

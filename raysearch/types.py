@@ -1,0 +1,113 @@
+"""The value types every layer shares: spec blocks, facts about extensions, the narrow context a
+scheduler is built from. A leaf module: it imports nothing of the project.
+
+Spec blocks are frozen dataclasses whose fields are the schema: `raysearch.schema` checks a
+user's mapping against them (unknown keys, types, ranges in `metadata`), and `to_dict()` writes
+them back as the resolved spec.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+GOALS = {"maximize": "max", "minimize": "min"}
+
+
+class Block:
+    """A spec block: `to_dict()` is what `spec.yaml` records for it."""
+
+    def to_dict(self) -> dict:
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)  # type: ignore[arg-type]
+                if not (f.metadata.get("omit_none") and getattr(self, f.name) is None)}
+
+
+@dataclass(frozen=True)
+class Metric(Block):
+    """The objective: the reported metric to optimise, its direction, an optional target."""
+
+    name: str = field(metadata={"nonempty": True})
+    goal: str = field(default="minimize", metadata={"choices": tuple(GOALS)})  # W&B's default
+    target: float | None = field(default=None, metadata={"omit_none": True})
+
+    @property
+    def mode(self) -> str:
+        """Ray Tune's spelling of the goal."""
+        return GOALS[self.goal]
+
+    def better(self, a: float, b: float) -> bool:
+        return a > b if self.goal == "maximize" else a < b
+
+
+@dataclass(frozen=True)
+class Resources(Block):
+    """What one trial asks Ray for; fractional GPUs pack several trials on one device."""
+
+    cpu: float = field(default=1, metadata={"min": 0})
+    gpu: float = field(default=0, metadata={"min": 0})
+
+
+@dataclass(frozen=True)
+class CheckpointSpec(Block):
+    """How often (in training iterations) trials checkpoint, and how many they keep."""
+
+    every: int = field(default=1, metadata={"min": 1})
+    keep: int = field(default=2, metadata={"min": 1})
+
+
+@dataclass(frozen=True)
+class SchedulerSpec(Block):
+    type: str = "fifo"
+    options: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return {"type": self.type, **self.options}
+
+
+@dataclass(frozen=True)
+class SchedulerContext:
+    """What a scheduler factory may know about the sweep (not the whole Sweep)."""
+
+    metric: Metric
+    max_t: int  # iterations a trial may run: the constant `epochs` parameter, else 100
+    checkpoint_every: int
+    mutations: Mapping = field(default_factory=dict)  # PBT: the parameter tree it may mutate
+    seed: int | None = None
+
+
+# ------------------------------------------------------------------ facts about extensions
+
+
+@dataclass(frozen=True)
+class SearcherFacts:
+    """What a search method can and cannot do; the spec checks these, nothing checks names."""
+
+    cannot_express: frozenset[str] = frozenset()  # W&B distributions it has no encoding for
+    weights_categoricals: bool = True  # honours `probabilities` on categoricals
+    enumerates_grid: bool = False  # runs each combination once: the grid's size is the run_cap
+    model_based: bool = True  # proposes from results (PBT refuses such a search algorithm)
+
+
+@dataclass(frozen=True)
+class SchedulerFacts:
+    needs_checkpoints: bool = False  # pauses trials or copies their state
+    exploits: bool = False  # copies one trial's checkpoint into another (PBT): keeps them all
+
+
+@dataclass(frozen=True)
+class TrackerFacts:
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class TrainableInfo:
+    """What raysearch knows about a training function besides the function itself."""
+
+    metric: Metric | None = None  # the default objective
+    metrics: tuple[str, ...] = ()  # what it reports every iteration
+    default_parameters: Mapping | None = None  # W&B grammar, used when a spec gives none
+    description: str = ""
+    load_data: Callable[[], Any] | str | None = None  # run once on the driver -> object store
+    mutable: tuple[str, ...] | None = None  # what PBT may change mid-training (None: anything)
