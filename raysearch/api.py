@@ -21,7 +21,8 @@ def run(spec: str | Path | Mapping | Sweep | None = None, *,
     `spec` is a YAML path, a dict or a Sweep; keyword arguments set or override spec fields
     (`parameters`, `method`, `scheduler`, `run_cap`, `resources`, ...). `metric` may be a name
     with `goal`, or the spec's `{name, goal, target}` mapping. `address`, `storage`, `name`
-    `quiet` and `autoscaling` say where and how to run, as the CLI flags do.
+    `quiet` and `autoscaling` say where and how to run, as the CLI flags do. Unless `quiet`,
+    progress and the end-of-sweep summary are printed, as by `raysearch run`.
     """
     if isinstance(spec, Sweep) and not (fields or trainable or metric or goal):
         sweep = spec
@@ -44,10 +45,19 @@ def run(spec: str | Path | Mapping | Sweep | None = None, *,
         sweep = load_spec(raw)
     options = RunOptions(address=address, storage=storage, name=name,
                          progress_every_s=None if quiet else 10.0, autoscaling=autoscaling)
-    return run_sweep(sweep, options)
+    return _summarised(run_sweep(sweep, options), quiet)
 
 
 def resume(run_dir: str, *, address: str | None = None, quiet: bool = False) -> SweepResult:
     """Continue an interrupted sweep from its run folder."""
-    return resume_sweep(run_dir, RunOptions(address=address,
-                                            progress_every_s=None if quiet else 10.0))
+    return _summarised(resume_sweep(run_dir, RunOptions(
+        address=address, progress_every_s=None if quiet else 10.0)), quiet)
+
+
+def _summarised(result: SweepResult, quiet: bool) -> SweepResult:
+    """Print the end-of-sweep summary, as the CLI does, unless quiet."""
+    if not quiet:
+        from raysearch.report import summary
+
+        print(summary(result), flush=True)
+    return result

@@ -13,7 +13,7 @@ import sys
 import warnings
 from collections.abc import Sequence
 
-from raysearch.errors import ClusterError, RaysearchNotice, SpecError, SweepFailed
+from raysearch.errors import ClusterError, RaysearchNotice, SpecError, SweepFailed, SweepInterrupted
 from raysearch.log import set_verbosity
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
@@ -25,7 +25,10 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from raysearch import __version__
+
     parser = _Parser(prog="raysearch", description="Hyperparameter search for PyTorch on Ray Tune.")
+    parser.add_argument("--version", action="version", version=f"raysearch {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     def spec_args(p: argparse.ArgumentParser) -> None:
@@ -44,7 +47,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--storage", default="runs",
                      help="where run folders go: a path or a URI such as s3://bucket/dir "
                           "(default: ./runs)")
-    run.add_argument("--name", help="run folder prefix (default: the spec's name)")
+    run.add_argument("--name", help="the sweep's name: run folder prefix, summary, report, "
+                                    "trackers (default: the spec's name)")
     run.add_argument("--autoscaling", action="store_true",
                      help="the cluster adds nodes on demand: accept per-trial resources it "
                           "does not have yet")
@@ -84,11 +88,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             _print_problems(exc.problems)
             return EXIT_BAD_INPUT
         except SweepFailed as exc:
+            if exc.result is not None:
+                from raysearch.report import summary
+
+                print(summary(exc.result))
             _print_problems(exc.problems)
             return EXIT_FAILED
+        except SweepInterrupted as exc:
+            print(f"raysearch: {exc}", file=sys.stderr)
+            return exc.exit_code
         except KeyboardInterrupt:
-            print("raysearch: interrupted; continue with `raysearch resume RUN_DIR`",
-                  file=sys.stderr)
+            print("raysearch: interrupted", file=sys.stderr)
             return 130
 
 
@@ -120,30 +130,33 @@ def _sweep(args: argparse.Namespace):
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from raysearch.report import summary
     from raysearch.runner import RunOptions, run_sweep
 
     sweep = _sweep(args)
     options = RunOptions(address=args.address, storage=args.storage, name=args.name,
                          progress_every_s=None if args.quiet else 10.0, verbose=args.verbose,
                          autoscaling=args.autoscaling)
-    print(f"raysearch: {sweep.name}: {sweep.method} search, {sweep.run_cap} trials, "
+    print(f"raysearch: {args.name or sweep.name}: {sweep.method} search, {sweep.run_cap} trials, "
           f"scheduler {sweep.scheduler.type}, metric {sweep.metric.name} ({sweep.metric.goal})",
           flush=True)
-    result = run_sweep(sweep, options)
+    return _finished(run_sweep(sweep, options))
+
+
+def _finished(result) -> int:  # noqa: ANN001 - a SweepResult
+    """The summary on stdout; when nothing usable came out, one line per trial on stderr."""
+    from raysearch.report import summary
+
     print(summary(result))
+    _print_problems(result.failures)
     return EXIT_FAILED if result.failed else EXIT_OK
 
 
 def cmd_resume(args: argparse.Namespace) -> int:
-    from raysearch.report import summary
     from raysearch.runner import RunOptions, resume_sweep
 
-    result = resume_sweep(args.run_dir, RunOptions(
+    return _finished(resume_sweep(args.run_dir, RunOptions(
         address=args.address, progress_every_s=None if args.quiet else 10.0,
-        verbose=args.verbose))
-    print(summary(result))
-    return EXIT_FAILED if result.failed else EXIT_OK
+        verbose=args.verbose)))
 
 
 def cmd_report(args: argparse.Namespace) -> int:

@@ -1,8 +1,9 @@
 """raysearch's exceptions and notices. A leaf module.
 
 `RaysearchError` is the root; `SpecError` (bad input: the CLI prints one problem per line and
-exits 2), `ClusterError` (a Ray cluster that cannot run the sweep, also exit 2) and `SweepFailed`
-(the sweep ran and produced nothing usable, exit 1). `RaysearchNotice` is the warning category of
+exits 2), `ClusterError` (a Ray cluster that cannot run the sweep, also exit 2), `SweepFailed`
+(the sweep ran and produced nothing usable, exit 1) and `SweepInterrupted` (SIGINT/SIGTERM,
+exit 130/143, resumable). `RaysearchNotice` is the warning category of
 behaviour-changing notices ("checkpoint.every lowered to 2 so PBT finds checkpoints").
 """
 
@@ -29,7 +30,25 @@ class ClusterError(RaysearchError):
 
 
 class SweepFailed(RaysearchError):
-    """The sweep ran but failed as a whole (every trial errored, the metric never reported)."""
+    """The sweep ran but failed as a whole (the metric never reported, Tune stopped on an
+    error). `result` is what the run folder holds (a `SweepResult`), when it could be read."""
+
+    def __init__(self, problems: str | Iterable[str], result: object = None):
+        super().__init__(problems)
+        self.result = result
+
+
+class SweepInterrupted(RaysearchError):
+    """SIGINT or SIGTERM stopped the sweep cleanly: its tables are flushed, its run folder says
+    not finished, and `raysearch resume RUN_DIR` continues it."""
+
+    def __init__(self, run_dir: str, signal_number: int):
+        import signal
+
+        self.run_dir, self.signal_number = run_dir, signal_number
+        self.exit_code = 128 + signal_number  # 130 for SIGINT, 143 for SIGTERM (shell convention)
+        super().__init__(f"interrupted ({signal.Signals(signal_number).name}); continue with: "
+                         f"raysearch resume {run_dir}")
 
 
 class RaysearchNotice(UserWarning):

@@ -20,6 +20,9 @@ from raysearch.results import storage
 SPEC_FILE, TRIALS_FILE, HISTORY_FILE, SUMMARY_FILE = (
     "spec.yaml", "trials.parquet", "history.parquet", "summary.json")
 CONFIG_PREFIX, FINAL_PREFIX, BEST_PREFIX = "config.", "final.", "best."
+# history.parquet columns that are bookkeeping, not metrics
+NON_METRIC_COLUMNS = ("trial_id", "iteration", "time_s", "timestamp", "node", "restored_from",
+                      "node_id")
 # trial status values in trials.parquet
 COMPLETED, STOPPED, ERRORED, RUNNING, PENDING = (
     "completed", "stopped", "errored", "running", "pending")
@@ -74,6 +77,28 @@ class SweepResult:
                          checkpoint=trial.get("checkpoint"))
 
     @property
+    def best_value(self) -> float | None:
+        """The best value of the objective any trial reported (as Optuna's `best_value`)."""
+        best = self.best
+        return None if best is None else best.metrics[self.metric]
+
+    def trials_dataframe(self) -> Any:
+        """The trials table as a pandas DataFrame, best first (as Optuna names it)."""
+        frame = self.trials.to_pandas()
+        key = BEST_PREFIX + self.metric
+        if key in frame.columns:
+            frame = frame.sort_values(key, ascending=self.goal == "minimize", na_position="last",
+                                      kind="stable").reset_index(drop=True)
+        return frame
+
+    def __repr__(self) -> str:
+        counts = ", ".join(f"{n} {s}" for s, n in self.counts.items() if n)
+        best = self.best_value
+        best_text = f", best {self.metric}={best:.4g}" if best is not None else ""
+        return (f"SweepResult({self.spec.get('name')!r}, {self.trials.num_rows} trials"
+                f"{': ' + counts if counts else ''}{best_text}, path={self.path!r})")
+
+    @property
     def target_reached(self) -> bool:
         target = self.spec["metric"].get("target")
         best = self.best
@@ -83,10 +108,35 @@ class SweepResult:
         return value >= target if self.goal == "maximize" else value <= target
 
     @property
+    def failures(self) -> list[str]:
+        """Why the sweep produced nothing usable, one line per trial: every trial errored, or
+        none reported the objective as a number. Empty when it did."""
+        rows = self.trials.to_pylist()
+        if not rows or any(_number(r.get(BEST_PREFIX + self.metric)) is not None for r in rows):
+            return []
+        if all(r["status"] == ERRORED for r in rows):
+            return [f"trial {r['trial_id']}: {r.get('error') or 'unknown error'}" for r in rows]
+        out = []
+        for r in rows:
+            reported = [h for h in self.history.to_pylist() if h["trial_id"] == r["trial_id"]]
+            values = [h.get(self.metric) for h in reported if h.get(self.metric) is not None]
+            if r["status"] == ERRORED:
+                out.append(f"trial {r['trial_id']}: {r.get('error') or 'unknown error'}")
+            elif values:
+                out.append(f"trial {r['trial_id']} reported {self.metric}={values[-1]!r}, "
+                           f"not a number")
+            elif reported:
+                keys = sorted({k for h in reported for k, v in h.items()
+                               if v is not None and k not in NON_METRIC_COLUMNS
+                               and not k.startswith(CONFIG_PREFIX)})
+                out.append(f"trial {r['trial_id']} finished without reporting {self.metric}; "
+                           f"it reported: {', '.join(keys) or 'nothing'}")
+        return out
+
+    @property
     def failed(self) -> bool:
-        """The sweep ran but produced nothing: every trial errored."""
-        counts = self.counts
-        return self.trials.num_rows > 0 and counts[ERRORED] == self.trials.num_rows
+        """The sweep ran but produced nothing usable (see `failures`)."""
+        return bool(self.failures)
 
 
 def load(run_dir: str) -> SweepResult:

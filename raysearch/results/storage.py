@@ -54,6 +54,11 @@ def exists(location: str) -> bool:
     return fs.get_file_info(path).type != pafs.FileType.NotFound
 
 
+def delete_dir(location: str) -> None:
+    fs, path = filesystem(location)
+    fs.delete_dir(path)
+
+
 def write_table(location: str, table: pa.Table) -> None:
     buffer = io.BytesIO()
     pq.write_table(table, buffer)

@@ -1,26 +1,31 @@
 """The one run pipeline: every way in (spec, Python API, resume, and the front-ends) builds a
-validated `Sweep` and goes through `run_sweep` or `resume_sweep`, which share `_execute`: the
-scoped Tune environment, the Ray session, the cluster checks, the Tuner, the run folder.
+validated `Sweep` and goes through `run_sweep` or `resume_sweep`, which share the scoped Tune
+environment, the Ray session, the cluster checks, `_fit` (with clean interrupts) and `_finish`.
 
 Thin over Ray's own pieces: `tune.with_parameters` (the dataset goes to the object store once),
 `tune.with_resources` (fractional GPUs), `Tuner` / `Tuner.restore`, `RunConfig`,
-`CheckpointConfig`, `FailureConfig`, a `Stopper` for the whole-sweep target.
+`CheckpointConfig`, `FailureConfig`, a `Stopper` for the whole-sweep target. Ray is reached
+before the run folder is made, so a cluster that does not answer leaves nothing behind.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
+import signal
 import time
 from datetime import datetime
 from typing import Any
 
 import yaml
 
-from raysearch.errors import SpecError
+from raysearch.errors import ClusterError, SpecError, SweepFailed, SweepInterrupted
 from raysearch.log import logger
 from raysearch.results import SPEC_FILE, SUMMARY_FILE, SweepResult, load, storage
 from raysearch.runner.checks import check_resources, check_storage_visible
+from raysearch.runner.failures import explain, quiet_ray_logs
+from raysearch.runner.interrupt import stop_on_signals
 from raysearch.runner.session import DEFAULT_STORAGE, TUNE_ENV, RunOptions, ray_session, scoped_environ
 from raysearch.spec import Sweep, load_spec
 
@@ -28,13 +33,24 @@ __all__ = ["run_sweep", "resume_sweep", "RunOptions", "DEFAULT_STORAGE"]
 
 
 def run_sweep(sweep: Sweep, options: RunOptions | None = None) -> SweepResult:
-    """Run `sweep` to the end in a new run folder and return its result."""
+    """Run `sweep` to the end in a new run folder and return its result. `options.name`
+    renames the sweep everywhere (run folder, spec.yaml, summary, report, trackers)."""
     options = options or RunOptions()
-    run_dir = _new_run_dir(options.storage, options.name or sweep.name)
-    storage.write_text(storage.join(run_dir, SPEC_FILE),
-                       yaml.safe_dump(sweep.resolved, sort_keys=False))
-    _write_summary(run_dir, {"started": time.time(), "finished": False})
-    return _execute(sweep, run_dir, options, restore=False)
+    if options.name:
+        sweep = dataclasses.replace(sweep, name=options.name)
+    with scoped_environ(TUNE_ENV), ray_session(options):
+        check_resources(sweep, options.autoscaling)
+        run_dir = _new_run_dir(options.storage, sweep.name)  # only once Ray answered
+        storage.write_text(storage.join(run_dir, SPEC_FILE),
+                           yaml.safe_dump(sweep.resolved, sort_keys=False))
+        started = time.time()
+        _write_summary(run_dir, {"started": started, "finished": False})
+        try:
+            check_storage_visible(run_dir)
+        except ClusterError:
+            storage.delete_dir(run_dir)  # nothing ran: leave nothing behind
+            raise
+        return _fit(sweep, run_dir, _tuner(sweep, run_dir, options), options, started)
 
 
 def resume_sweep(run_dir: str, options: RunOptions | None = None) -> SweepResult:
@@ -46,19 +62,33 @@ def resume_sweep(run_dir: str, options: RunOptions | None = None) -> SweepResult
     if not storage.exists(spec_path):
         raise SpecError(f"{run_dir}: not a raysearch run folder (no {SPEC_FILE})")
     sweep = load_spec(yaml.safe_load(storage.read_text(spec_path)))
-    return _execute(sweep, run_dir, options, restore=True)
-
-
-def _execute(sweep: Sweep, run_dir: str, options: RunOptions, restore: bool) -> SweepResult:
-    previous_wall_s = load(run_dir).summary.get("wall_time_s", 0.0) if restore else 0.0
+    previous_wall_s = load(run_dir).summary.get("wall_time_s", 0.0)
     started = time.time()
     with scoped_environ(TUNE_ENV), ray_session(options):
         check_resources(sweep, options.autoscaling)
         check_storage_visible(run_dir)
-        tuner = _restored_tuner(sweep, run_dir) if restore else _tuner(sweep, run_dir, options)
-        logger.info("run folder: %s", run_dir)
-        tuner.fit()
-    return _finish(run_dir, started, previous_wall_s)
+        return _fit(sweep, run_dir, _restored_tuner(sweep, run_dir), options, started,
+                    previous_wall_s)
+
+
+def _fit(sweep: Sweep, run_dir: str, tuner: Any, options: RunOptions, started: float,
+         previous_wall_s: float = 0.0) -> SweepResult:
+    """Run the Tuner; a first SIGINT/SIGTERM stops it cleanly (see runner.interrupt); an error
+    that stops Tune itself becomes one line per problem (the traceback with --verbose)."""
+    logger.info("run folder: %s", run_dir)
+    try:
+        with quiet_ray_logs(options.verbose), stop_on_signals() as interrupt:
+            tuner.fit()
+    except Exception as exc:
+        if options.verbose:
+            raise
+        problems = explain(exc, sweep.metric.name)
+        result = _finish(run_dir, started, previous_wall_s, None, failed=problems)
+        raise SweepFailed(problems, result) from None
+    result = _finish(run_dir, started, previous_wall_s, interrupt.signal_number)
+    if interrupt.signal_number is not None:
+        raise SweepInterrupted(run_dir, interrupt.signal_number)
+    return result
 
 
 def _restored_tuner(sweep: Sweep, run_dir: str) -> Any:
@@ -139,12 +169,19 @@ def _write_summary(run_dir: str, summary: dict) -> None:
     storage.write_text(storage.join(run_dir, SUMMARY_FILE), json.dumps(summary, indent=1))
 
 
-def _finish(run_dir: str, started: float, previous_wall_s: float = 0.0) -> SweepResult:
+def _finish(run_dir: str, started: float, previous_wall_s: float, signal_number: int | None,
+            failed: list[str] | None = None) -> SweepResult:
     from raysearch.report import write_report
 
     ended = time.time()
-    _write_summary(run_dir, {"started": started, "ended": ended, "finished": True,
-                             "wall_time_s": previous_wall_s + ended - started})
+    summary = {"started": started, "ended": ended,
+               "finished": signal_number is None and not failed,
+               "wall_time_s": previous_wall_s + ended - started}
+    if signal_number is not None:
+        summary["interrupted_by"] = signal.Signals(signal_number).name
+    if failed:
+        summary["failed"] = failed
+    _write_summary(run_dir, summary)
     result = load(run_dir)
     write_report(result)
     return result

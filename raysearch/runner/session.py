@@ -1,35 +1,46 @@
 """Where a sweep runs: the Ray it uses, and the environment Ray Tune reads while it runs.
 
-Tune reads a few settings from environment variables on the driver; they are set for the
-duration of the sweep only and restored afterwards, so nothing leaks into the user's process.
+Without `--address` and `RAY_ADDRESS`, a private embedded Ray starts and stops with the sweep,
+even when another Ray runs on the machine (Ray's own default would join it). An address that
+does not answer fails within seconds, naming it. Tune reads a few settings from environment
+variables on the driver; they are set for the duration of the sweep only and restored
+afterwards, so nothing leaks into the user's process.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import socket
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from raysearch.errors import ClusterError
+
 DEFAULT_STORAGE = "runs"
-# Ray saves experiment state every ~10 s by default; a driver killed before the first save
-# restarts its trials from scratch on resume. Save more often (the state is small).
+PROBE_TIMEOUT_S = 10.0
 TUNE_ENV = {
+    # Ray saves experiment state every ~10 s by default; a driver killed before the first save
+    # restarts its trials from scratch on resume. Save more often (the state is small).
     "TUNE_GLOBAL_CHECKPOINT_S": "2",
-    # Our progress line and summary replace Tune's tables and banners.
+    # Our progress display and summary replace Tune's tables and banners.
     "RAY_AIR_NEW_OUTPUT": "0",
     "TUNE_WARN_EXCESSIVE_EXPERIMENT_CHECKPOINT_SYNC_THRESHOLD_S": "0",
+    # SIGINT and SIGTERM are handled by raysearch.runner.interrupt (through Tune's own stop).
+    "TUNE_DISABLE_SIGINT_HANDLER": "1",
 }
+# Ray's own start-up noise (token-authentication notice), shown with --verbose.
+QUIET_LOGGERS = ("ray._private.authentication.authentication_token_setup",)
 
 
 @dataclass(frozen=True)
 class RunOptions:
     """Where and how to run: everything that is not the sweep itself."""
 
-    address: str | None = None  # None: RAY_ADDRESS if set, else an embedded local Ray
+    address: str | None = None  # None: RAY_ADDRESS if set, else a private embedded Ray
     storage: str = DEFAULT_STORAGE
-    name: str | None = None  # run folder prefix; default: the spec's name
+    name: str | None = None  # the sweep's name (run folder, header, report); default: spec's
     progress_every_s: float | None = 10.0  # None: quiet
     verbose: bool = False  # show trial stdout/stderr and Ray's own logs
     autoscaling: bool = False  # the cluster grows on demand: don't reject what it lacks now
@@ -47,17 +58,55 @@ def scoped_environ(values: Mapping[str, str]) -> Iterator[None]:
             os.environ.pop(key, None)
 
 
+def resolve_address(address: str | None) -> tuple[str, str]:
+    """(address for ray.init, how the user gave it): --address, else RAY_ADDRESS, else
+    "local" (a new private Ray, never an existing one)."""
+    if address:
+        return address, f"--address {address}"
+    env = os.environ.get("RAY_ADDRESS")
+    if env:
+        return env, f"RAY_ADDRESS={env}"
+    return "local", "an embedded local Ray"
+
+
+def probe(address: str, where: str, timeout: float = PROBE_TIMEOUT_S) -> None:
+    """Fail fast, naming the address, when nothing listens there (Ray itself retries for
+    minutes). "auto" and "local" are Ray's to resolve."""
+    if address in ("auto", "local"):
+        return
+    hostport = address.split("://", 1)[-1].rstrip("/")
+    host, _, port = hostport.rpartition(":")
+    if not host or not port.isdigit():
+        raise ClusterError(f"{where}: expected auto, HOST:PORT or ray://HOST:PORT")
+    try:
+        socket.create_connection((host, int(port)), timeout=timeout).close()
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise ClusterError(f"{where}: no Ray cluster answers there ({reason}); check the "
+                           f"address, start one with `ray start --head`, or drop it to run on "
+                           f"an embedded local Ray") from None
+
+
 @contextmanager
 def ray_session(options: RunOptions) -> Iterator[None]:
-    """Use the Ray already initialised (tests, notebooks), connect to `address`, or start an
-    embedded local Ray; shut down only what was started here."""
+    """Use the Ray already initialised in this process (tests, notebooks), else connect to the
+    given cluster or start a private embedded one; shut down only what was started here."""
     import ray
 
     if ray.is_initialized():
         yield
         return
-    ray.init(address=options.address, include_dashboard=False, log_to_driver=options.verbose,
-             logging_level=logging.INFO if options.verbose else logging.WARNING)
+    address, where = resolve_address(options.address)
+    probe(address, where)
+    if not options.verbose:
+        for name in QUIET_LOGGERS:
+            logging.getLogger(name).setLevel(logging.ERROR)
+    try:
+        ray.init(address=address, include_dashboard=False, log_to_driver=options.verbose,
+                 logging_level=logging.INFO if options.verbose else logging.WARNING)
+    except (ConnectionError, RuntimeError, TimeoutError, ValueError) as exc:
+        last = (str(exc).strip().splitlines() or [type(exc).__name__])[-1]
+        raise ClusterError(f"{where}: cannot connect to Ray: {last}") from None
     try:
         yield
     finally:

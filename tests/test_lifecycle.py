@@ -1,0 +1,168 @@
+"""A sweep's life as a user lives it: where it runs, Ctrl-C / SIGTERM and resume, the Python
+result object, the name and version."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+import yaml
+
+import raysearch
+from raysearch.cli import main
+from tests.conftest import ROOT, digits_spec
+from tests.test_resume import max_iteration, wait_for
+
+EPOCHS = 120
+
+
+def long_spec(tmp_path: Path, name: str = "long") -> Path:
+    spec = tmp_path / f"{name}.yaml"
+    spec.write_text(yaml.safe_dump(digits_spec(
+        name=name, run_cap=2, checkpoint={"every": 5, "keep": 1},
+        parameters={**digits_spec()["parameters"], "epochs": {"value": EPOCHS}})))
+    return spec
+
+
+def driver(argv: list[str], env: dict | None = None) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "raysearch", *argv], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, **(env or {})})
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("sig,code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_signal_stops_cleanly_and_resume_finishes(ray_session, tmp_path, sig, code, capsys):
+    storage = tmp_path / "runs"
+    address = ray_session.get_runtime_context().gcs_address
+    proc = driver(["run", str(long_spec(tmp_path)), "--storage", str(storage),
+                   "--address", address, "--quiet"])
+    wait_for(lambda: max_iteration(storage) >= 10, 120, "some epochs to be recorded")
+    proc.send_signal(sig)
+    _, err = proc.communicate(timeout=120)
+    (run_dir,) = storage.iterdir()
+    assert proc.returncode == code, err
+    assert f"interrupted ({sig.name}); continue with: raysearch resume {run_dir}" in err
+    assert "Traceback" not in err
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert summary["finished"] is False and summary["interrupted_by"] == sig.name
+    before = pq.read_table(run_dir / "history.parquet").to_pylist()
+    assert before and max(r["iteration"] for r in before) < EPOCHS  # really interrupted
+    statuses = {r["status"] for r in pq.read_table(run_dir / "trials.parquet").to_pylist()}
+    assert statuses & {"running", "pending"}, statuses  # unfinished, not "completed"
+
+    assert main(["resume", str(run_dir), "--quiet"]) == 0
+    assert "2 trials: 2 completed" in capsys.readouterr().out
+    after = pq.read_table(run_dir / "history.parquet").to_pylist()
+    assert {(r["trial_id"], r["iteration"]) for r in before} <= \
+        {(r["trial_id"], r["iteration"]) for r in after}  # nothing recorded was lost
+    for trial in {r["trial_id"] for r in after}:
+        rows = [r for r in after if r["trial_id"] == trial]
+        assert sorted(r["iteration"] for r in rows) == list(range(1, EPOCHS + 1))
+    assert json.loads((run_dir / "summary.json").read_text())["finished"] is True
+
+
+def test_an_address_that_does_not_answer_fails_fast_and_leaves_nothing(tmp_path):
+    storage = tmp_path / "runs"
+    start = time.monotonic()
+    proc = driver(["run", str(long_spec(tmp_path)), "--storage", str(storage),
+                   "--address", "127.0.0.1:1"])
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 2, err
+    assert err.strip().splitlines() == [
+        "raysearch: error: --address 127.0.0.1:1: no Ray cluster answers there (Connection "
+        "refused); check the address, start one with `ray start --head`, or drop it to run on "
+        "an embedded local Ray"]
+    assert not storage.exists() or not list(storage.iterdir())
+    assert time.monotonic() - start < 60  # generous bound: it fails at once, not after retries
+
+
+@pytest.mark.slow
+def test_without_an_address_a_private_ray_starts_even_when_one_runs(ray_session, tmp_path):
+    """The test session's Ray is running on this machine; `raysearch run` must not join it."""
+    storage = tmp_path / "runs"
+    spec = tmp_path / "quick.yaml"
+    spec.write_text(yaml.safe_dump(digits_spec(run_cap=1)))
+    env = {k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"}
+    proc = subprocess.run([sys.executable, "-m", "raysearch", "run", str(spec), "--storage",
+                           str(storage), "--quiet"], cwd=ROOT, capture_output=True, text=True,
+                          env=env, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    (run_dir,) = storage.iterdir()
+    (trial,) = pq.read_table(run_dir / "trials.parquet").to_pylist()
+    assert trial["node"] and trial["node"] != ray_session.get_runtime_context().get_node_id()
+
+
+@pytest.mark.usefixtures("ray_session")
+def test_python_result_object_and_summary(storage, capsys):
+    result = raysearch.run(digits_spec(run_cap=2), storage=storage, name="renamed")
+    out = capsys.readouterr().out
+    assert "sweep renamed: 2 trials: 2 completed" in out  # run() prints the summary
+    assert Path(result.path).name.startswith("renamed-") and result.spec["name"] == "renamed"
+    assert result.best_value == result.best.metrics["val_accuracy"]
+    assert repr(result).startswith("SweepResult('renamed', 2 trials: 2 completed, best ")
+    frame = result.trials_dataframe()
+    assert list(frame["best.val_accuracy"]) == sorted(frame["best.val_accuracy"], reverse=True)
+    assert "<title>raysearch: renamed</title>" in (Path(result.path) / "report.html").read_text()
+    raysearch.run(digits_spec(run_cap=1), storage=storage, quiet=True)
+    assert capsys.readouterr().out == ""
+
+
+def test_version_and_single_error_prefix(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["--version"])
+    assert exit_.value.code == 0 and capsys.readouterr().out.strip() == \
+        f"raysearch {raysearch.__version__}"
+    assert main(["run"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("raysearch: error: the following arguments are required: spec")
+    assert err.count("raysearch") == 2  # the prefix once, and the help hint
+
+
+BAD_TRAINABLES = '''
+from ray import tune
+
+def no_metric(config):
+    for i in range(2):
+        tune.report({"loss": 1.0 / (i + 1), "epoch": i})
+
+def text_metric(config):
+    tune.report({"val_loss": "abc"})
+
+def raises(config):
+    raise ValueError(f"bad lr {config['lr']:.2f}")
+'''
+
+
+@pytest.mark.usefixtures("ray_session")
+@pytest.mark.parametrize("function,expected", [
+    ("no_metric", r"raysearch: error: trial \w+ reported no val_loss; it reported: epoch, loss"),
+    ("text_metric", r"raysearch: error: trial \w+ reported val_loss='abc', not a number"),
+    ("raises", r"raysearch: error: trial \w+: ValueError: bad lr 0\.1\d"),
+])
+def test_a_trainable_that_fails_the_sweep_is_one_line_per_trial(function, expected, tmp_path,
+                                                                 storage, capsys):
+    import re
+
+    module = tmp_path / "bad.py"
+    module.write_text(BAD_TRAINABLES)
+    spec = tmp_path / "s.yaml"
+    spec.write_text(yaml.safe_dump({"method": "random", "run_cap": 2,
+                                    "metric": {"name": "val_loss", "goal": "minimize"},
+                                    "parameters": {"lr": {"min": 0.1, "max": 0.2}}}))
+    assert main(["run", str(spec), "--trainable", f"{module}:{function}", "--storage", storage,
+                 "--quiet"]) == 1
+    out, err = capsys.readouterr()
+    problems = [line for line in err.splitlines() if line.startswith("raysearch: error: ")]
+    assert problems and all(re.fullmatch(expected, p.split(" (report")[0]) for p in problems), err
+    assert "Traceback" not in err and "Traceback" not in out
+    assert "sweep " in out  # the summary still tells what ran
+    (run_dir,) = Path(storage).iterdir()
+    assert json.loads((run_dir / "summary.json").read_text())["finished"] is (function != "no_metric")
