@@ -89,17 +89,16 @@ class Registry(Generic[F]):
         return list(self.entries())
 
     def __contains__(self, name: object) -> bool:
-        return name in self.entries()
+        return isinstance(name, str) and name in self.entries()
 
     def __iter__(self) -> Iterator[Entry]:
         return iter(self.entries().values())
 
     def get(self, name: Any, where: str | None = None) -> Entry:
         """The entry called `name`; a SpecError naming the field and the known names if none."""
-        entries = self.entries()
-        if name not in entries:
+        if name not in self:
             raise SpecError(self.unknown(name, where or self.kind))
-        return entries[name]
+        return self.entries()[name]
 
     def unknown(self, name: Any, where: str) -> str:
         entries = self.entries()
@@ -107,7 +106,7 @@ class Registry(Generic[F]):
                 f"known: {one_of(entries)}")
 
     def check(self, name: Any, options: Mapping[str, Any], where: str) -> list[str]:
-        if name not in self.entries():
+        if name not in self:
             return [self.unknown(name, where)]
         return self.get(name).check(options, where)
 

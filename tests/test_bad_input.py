@@ -47,6 +47,9 @@ CASES = {
         lr={"distribution": "log_unifrom", "min": 1, "max": 2})),
         "unknown distribution 'log_unifrom' (did you mean \"log_uniform\"?)"),
     "bad resources": (digits_spec(resources={"cpus": 1}), "resources.cpus: unknown resource"),
+    # found by the property test: a list where a name goes
+    "unhashable scheduler type": (digits_spec(scheduler={"type": []}),
+                                  "scheduler: unknown scheduler []"),
 }
 
 

@@ -8,6 +8,7 @@ from raysearch.results.result import (
     FINAL_PREFIX,
     HISTORY_FILE,
     PENDING,
+    RAY_KEYS,
     RUNNING,
     SPEC_FILE,
     STOPPED,
@@ -22,4 +23,4 @@ from raysearch.results.result import (
 
 __all__ = ["SweepResult", "BestTrial", "load", "flatten", "unflatten", "SPEC_FILE", "TRIALS_FILE",
            "HISTORY_FILE", "SUMMARY_FILE", "CONFIG_PREFIX", "FINAL_PREFIX", "BEST_PREFIX",
-           "COMPLETED", "STOPPED", "ERRORED", "RUNNING", "PENDING"]
+           "COMPLETED", "STOPPED", "ERRORED", "RUNNING", "PENDING", "RAY_KEYS"]

@@ -20,6 +20,13 @@ from raysearch.results import storage
 SPEC_FILE, TRIALS_FILE, HISTORY_FILE, SUMMARY_FILE = (
     "spec.yaml", "trials.parquet", "history.parquet", "summary.json")
 CONFIG_PREFIX, FINAL_PREFIX, BEST_PREFIX = "config.", "final.", "best."
+# Keys Ray adds to every result; everything else a trainable reports is a metric.
+RAY_KEYS = {
+    "config", "date", "done", "episodes_total", "experiment_id", "experiment_tag", "hostname",
+    "iterations_since_restore", "node_ip", "pid", "should_checkpoint", "time_since_restore",
+    "time_this_iter_s", "time_total_s", "timestamp", "timesteps_since_restore",
+    "timesteps_total", "training_iteration", "trial_id", "checkpoint_dir_name",
+}
 # history.parquet columns that are bookkeeping, not metrics
 NON_METRIC_COLUMNS = ("trial_id", "iteration", "time_s", "timestamp", "node", "restored_from",
                       "node_id")

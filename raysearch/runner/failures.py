@@ -9,7 +9,7 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from raysearch.runner.recorder import RAY_KEYS
+from raysearch.results import RAY_KEYS
 
 # Loggers that print tracebacks or banners a raysearch user does not need (with --verbose: all).
 TUNE_LOGGERS = ("ray.tune.execution.tune_controller", "ray.tune.tune",

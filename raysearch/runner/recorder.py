@@ -23,6 +23,7 @@ from raysearch.results import (
     FINAL_PREFIX,
     HISTORY_FILE,
     PENDING,
+    RAY_KEYS,
     RUNNING,
     STOPPED,
     TRIALS_FILE,
@@ -31,13 +32,6 @@ from raysearch.results import (
 )
 from raysearch.types import Metric
 
-# Keys Ray adds to every result; everything else a trainable reports is a metric.
-RAY_KEYS = {
-    "config", "date", "done", "episodes_total", "experiment_id", "experiment_tag", "hostname",
-    "iterations_since_restore", "node_ip", "pid", "should_checkpoint", "time_since_restore",
-    "time_this_iter_s", "time_total_s", "timestamp", "timesteps_since_restore",
-    "timesteps_total", "training_iteration", "trial_id", "checkpoint_dir_name",
-}
 TRIAL_COLUMNS = ("trial_id", "status")
 HISTORY_COLUMNS = ("trial_id", "iteration", "time_s")
 

@@ -151,7 +151,7 @@ def parse_sweep(raw: Mapping) -> Sweep:
     unknown_trainable = top["trainable"] is not None and trainable is None
 
     method = top["method"]
-    searcher = SEARCHERS.entries().get(method)
+    searcher = SEARCHERS.get(method) if method in SEARCHERS else None
     if searcher is None:
         problems.append(SEARCHERS.unknown(method, "method"))
 
@@ -175,7 +175,7 @@ def parse_sweep(raw: Mapping) -> Sweep:
     checkpoint, errs = schema.parse_block(CheckpointSpec, top["checkpoint"], "checkpoint")
     problems += errs
     scheduler = _scheduler(top, problems, notices)
-    scheduler_entry = SCHEDULERS.entries().get(scheduler.type)
+    scheduler_entry = SCHEDULERS.get(scheduler.type) if scheduler.type in SCHEDULERS else None
     if scheduler_entry and scheduler_entry.facts.needs_checkpoints and trainable is not None \
             and not registered:
         notices.append(f"scheduler {scheduler.type} pauses or copies trials: {trainable.name} "
