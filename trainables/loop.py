@@ -131,12 +131,12 @@ def train_classifier(config: dict, data: ArrayDataset,
     x_train, y_train, x_val, y_val = to_tensors(data, dev, flat)
     model = build_model(config, data).to(dev)
     optimizer = make_optimizer(config, model)
-    start_epoch, restored_from = 0, None
+    start_epoch = 0
     state = session.restore()
     if state is not None:
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
-        start_epoch, restored_from = state["epoch"], state.get("trial_id")
+        start_epoch = state["epoch"]
     apply_config(optimizer, config)
 
     batch_size, epochs = int(config["batch_size"]), int(config["epochs"])
@@ -157,8 +157,6 @@ def train_classifier(config: dict, data: ArrayDataset,
         metrics: dict[str, Any] = {"epoch": epoch + 1, "train_loss": total / batches,
                                    "val_loss": val_loss, "val_accuracy": val_accuracy,
                                    "node_id": node_id}
-        if restored_from is not None and epoch == start_epoch:
-            metrics["restored_from"] = restored_from  # which trial's checkpoint we continued
         checkpoint_now = (epoch + 1) % checkpoint_every == 0 or epoch + 1 == epochs
         state = ({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
                   "epoch": epoch + 1, "trial_id": session.trial_id()}

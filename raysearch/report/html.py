@@ -18,7 +18,7 @@ from raysearch.spec.space import iter_params, parse_parameters
 
 REPORT_FILE = "report.html"
 STATUS_COLOURS = {"completed": "#1b9e77", "stopped": "#d95f02", "errored": "#e7298a",
-                  "running": "#7570b3", "pending": "#999999"}
+                  "unfinished": "#a6761d", "running": "#7570b3", "pending": "#999999"}
 PLOTLY_CONFIG = {"displaylogo": False, "responsive": True}
 
 
@@ -55,6 +55,8 @@ def render(result: SweepResult) -> str:
     counts, wall = result.counts, result.summary.get("wall_time_s")
     cards = [("trials", result.trials.num_rows), ("completed", counts["completed"]),
              ("stopped early", counts["stopped"]), ("errored", counts["errored"])]
+    if counts["unfinished"]:
+        cards.append(("cut by target/budget", counts["unfinished"]))
     if wall is not None:
         cards.append(("wall time", f"{wall:.0f} s"))
     best = result.best

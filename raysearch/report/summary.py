@@ -14,7 +14,9 @@ def summary(result: SweepResult, top: int = TOP_N) -> str:
     lines = [f"sweep {result.spec['name']}: {result.trials.num_rows} trials: "
              f"{counts['completed']} completed, {counts['stopped']} stopped early, "
              f"{counts['errored']} errored"
-             + (f", {counts['running'] + counts['pending']} unfinished"
+             + (f", {counts['unfinished']} cut by the target or time budget"
+                if counts["unfinished"] else "")
+             + (f", {counts['running'] + counts['pending']} not yet finished (resumable)"
                 if counts["running"] + counts["pending"] else "")]
     wall = result.summary.get("wall_time_s")
     if wall is not None:
@@ -32,7 +34,9 @@ def summary(result: SweepResult, top: int = TOP_N) -> str:
         if others:
             lines.append("its metrics: " + ", ".join(f"{k}={_fmt(v)}" for k, v in others.items()))
         if best.checkpoint:
-            lines.append(f"checkpoint: {best.checkpoint}")
+            at = "" if best.checkpoint_iteration == best.iteration else \
+                f" (saved at iteration {best.checkpoint_iteration}, the nearest before the best)"
+            lines.append(f"checkpoint: {best.checkpoint}{at}")
     target = result.spec["metric"].get("target")
     if target is not None:
         lines.append(f"target {metric} {target}: " +

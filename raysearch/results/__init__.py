@@ -4,6 +4,8 @@ from raysearch.results.result import (
     BEST_PREFIX,
     COMPLETED,
     CONFIG_PREFIX,
+    CUT_BY_TARGET,
+    ENDED_ITSELF,
     ERRORED,
     FINAL_PREFIX,
     HISTORY_FILE,
@@ -14,6 +16,7 @@ from raysearch.results.result import (
     STOPPED,
     SUMMARY_FILE,
     TRIALS_FILE,
+    UNFINISHED,
     BestTrial,
     SweepResult,
     flatten,
@@ -23,4 +26,5 @@ from raysearch.results.result import (
 
 __all__ = ["SweepResult", "BestTrial", "load", "flatten", "unflatten", "SPEC_FILE", "TRIALS_FILE",
            "HISTORY_FILE", "SUMMARY_FILE", "CONFIG_PREFIX", "FINAL_PREFIX", "BEST_PREFIX",
-           "COMPLETED", "STOPPED", "ERRORED", "RUNNING", "PENDING", "RAY_KEYS"]
+           "COMPLETED", "STOPPED", "ERRORED", "RUNNING", "PENDING", "RAY_KEYS",
+           "UNFINISHED", "ENDED_ITSELF", "CUT_BY_TARGET"]

@@ -27,23 +27,31 @@ RAY_KEYS = {
     "time_this_iter_s", "time_total_s", "timestamp", "timesteps_since_restore",
     "timesteps_total", "training_iteration", "trial_id", "checkpoint_dir_name",
 }
+# Marks the sweep's stopper puts on a raw result (never metrics): how the trial ended.
+ENDED_ITSELF, CUT_BY_TARGET = "_raysearch_ended_itself", "_raysearch_cut_by_target"
+RAY_KEYS = RAY_KEYS | {ENDED_ITSELF, CUT_BY_TARGET}
 # history.parquet columns that are bookkeeping, not metrics
 NON_METRIC_COLUMNS = ("trial_id", "iteration", "time_s", "timestamp", "node", "restored_from",
-                      "node_id")
-# trial status values in trials.parquet
-COMPLETED, STOPPED, ERRORED, RUNNING, PENDING = (
-    "completed", "stopped", "errored", "running", "pending")
+                      "node_id", "checkpoint")
+# trial status values in trials.parquet: completed (ended on its own), stopped (early, by the
+# scheduler), unfinished (cut by the sweep's target or time budget: final, resume does not
+# continue it), errored, and running / pending (the sweep was interrupted: resume continues it)
+COMPLETED, STOPPED, UNFINISHED, ERRORED, RUNNING, PENDING = (
+    "completed", "stopped", "unfinished", "errored", "running", "pending")
 
 
 @dataclass(frozen=True)
 class BestTrial:
-    """The trial whose objective peaked best, at its peak."""
+    """The trial whose objective peaked best, at its peak. `checkpoint` is the one saved at that
+    iteration, or else the nearest earlier one of the same lineage (across PBT exploits) that
+    still exists; `checkpoint_iteration` says which."""
 
     trial_id: str
     config: dict
     metrics: dict
     iteration: int
     checkpoint: str | None
+    checkpoint_iteration: int | None = None
 
 
 @dataclass
@@ -66,7 +74,8 @@ class SweepResult:
     def counts(self) -> dict[str, int]:
         """Trials by status: completed, stopped (early), errored, running, pending."""
         statuses = self.trials.column("status").to_pylist() if self.trials.num_rows else []
-        return {s: statuses.count(s) for s in (COMPLETED, STOPPED, ERRORED, RUNNING, PENDING)}
+        return {s: statuses.count(s)
+                for s in (COMPLETED, STOPPED, UNFINISHED, ERRORED, RUNNING, PENDING)}
 
     @property
     def best(self) -> BestTrial | None:
@@ -76,12 +85,34 @@ class SweepResult:
             return None
         sign = 1 if self.goal == "maximize" else -1
         row = max(rows, key=lambda r: (sign * r[self.metric], -r["iteration"]))
-        trial = next((t for t in self.trials.to_pylist() if t["trial_id"] == row["trial_id"]), {})
         metrics = {k: v for k, v in row.items() if not k.startswith(CONFIG_PREFIX)
-                   and k not in ("trial_id", "timestamp", "node") and v is not None}
+                   and k not in NON_METRIC_COLUMNS and v is not None}
+        checkpoint, at = self._lineage_checkpoint(row["trial_id"], row["iteration"])
         return BestTrial(trial_id=row["trial_id"], config=unflatten(row, CONFIG_PREFIX),
-                         metrics=metrics, iteration=row["iteration"],
-                         checkpoint=trial.get("checkpoint"))
+                         metrics=metrics, iteration=row["iteration"], checkpoint=checkpoint,
+                         checkpoint_iteration=at)
+
+    def _lineage_checkpoint(self, trial_id: str, iteration: int) -> tuple[str | None, int | None]:
+        """The checkpoint saved at `iteration` of `trial_id`, else the nearest earlier one that
+        still exists, following PBT exploits back into the donor trial."""
+        rows = self.history.to_pylist()
+        while trial_id is not None:
+            own = sorted((r for r in rows if r["trial_id"] == trial_id
+                          and r["iteration"] <= iteration), key=lambda r: -r["iteration"])
+            donor = None
+            for r in own:
+                path = r.get("checkpoint")
+                if path and storage.exists(self._absolute(path)):
+                    return self._absolute(path), r["iteration"]
+                if r.get("restored_from") not in (None, trial_id):
+                    donor, iteration = r["restored_from"], r["iteration"] - 1
+                    break
+            trial_id = donor
+        return None, None
+
+    def _absolute(self, path: str) -> str:
+        return path if storage.is_uri(path) or path.startswith("/") else \
+            storage.join(self.path, path)
 
     @property
     def best_value(self) -> float | None:

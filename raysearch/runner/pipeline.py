@@ -109,7 +109,7 @@ def _tuner(sweep: Sweep, run_dir: str, options: RunOptions) -> Any:
     from raysearch.registry import SCHEDULERS, SEARCHERS
     from raysearch.runner.progress import ProgressReporter
     from raysearch.runner.recorder import SweepRecorder
-    from raysearch.runner.stopper import TargetStopper
+    from raysearch.runner.stopper import SweepStopper
     from raysearch.runner.tracking import tracking_callbacks
     from raysearch.runner.trainable import ray_trainable
     from raysearch.search import build_search
@@ -138,12 +138,15 @@ def _tuner(sweep: Sweep, run_dir: str, options: RunOptions) -> Any:
         ),
         run_config=tune.RunConfig(
             name=name, storage_path=storage_path, verbose=0,
-            stop=TargetStopper(sweep.metric) if sweep.metric.target is not None else None,
+            stop=SweepStopper(sweep.metric),
             callbacks=callbacks,
             # an exploiting scheduler (PBT) keeps every checkpoint: a donor runs on after an
             # exploit is decided and would delete the checkpoint the exploiter is about to load
+            # kept: the `keep` best by the objective, and always the latest (Ray keeps it)
             checkpoint_config=tune.CheckpointConfig(
-                num_to_keep=None if scheduler.facts.exploits else sweep.checkpoint.keep),
+                num_to_keep=None if scheduler.facts.exploits else sweep.checkpoint.keep,
+                checkpoint_score_attribute=sweep.metric.name,
+                checkpoint_score_order=sweep.metric.mode),
             failure_config=tune.FailureConfig(max_failures=sweep.max_failures),
         ),
     )

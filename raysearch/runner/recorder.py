@@ -19,6 +19,8 @@ from raysearch.results import (
     BEST_PREFIX,
     COMPLETED,
     CONFIG_PREFIX,
+    CUT_BY_TARGET,
+    ENDED_ITSELF,
     ERRORED,
     FINAL_PREFIX,
     HISTORY_FILE,
@@ -27,6 +29,7 @@ from raysearch.results import (
     RUNNING,
     STOPPED,
     TRIALS_FILE,
+    UNFINISHED,
     flatten,
     storage,
 )
@@ -50,7 +53,6 @@ class SweepRecorder(Callback):
     def _reset(self) -> None:
         self.history: dict[tuple[str, int], dict] = {}
         self.trials: dict[str, dict] = {}
-        self._stop_decided: dict[str, bool] = {}
         self._last_flush = 0.0
         self._dirty = False
 
@@ -96,6 +98,7 @@ class SweepRecorder(Callback):
             "time_s": float(result.get("time_total_s", 0.0)), "timestamp": time.time(),
             "node": _node(result),
             **metrics, **config,
+            "restored_from": _restored_from(trial, result), "checkpoint": None,
         }
         row = self._trial_row(trial)
         row.update({FINAL_PREFIX + k: v for k, v in metrics.items() if _is_number(v)})
@@ -107,26 +110,34 @@ class SweepRecorder(Callback):
         if _is_number(value) and (row.get(best_key) is None
                                   or self.metric.better(value, row[best_key])):
             row[best_key], row["best_iteration"] = value, step
-        # Tune marks a result done=True when it decides to stop the trial there; a trial that
-        # returns on its own ends without telling callbacks about a done result.
-        self._stop_decided[trial.trial_id] = bool(result.get("done"))
         self._maybe_flush()
 
     def on_checkpoint(self, iteration: int, trials: list, trial: Any, checkpoint: Any,
                       **info: Any) -> None:
+        """A checkpoint this trial saved (with the result it was reported with)."""
         self._trial_row(trial)["checkpoint"] = checkpoint.path
+        step = int((trial.last_result or {}).get("training_iteration", 0))
+        if (trial.trial_id, step) in self.history:
+            self.history[(trial.trial_id, step)]["checkpoint"] = checkpoint.path
         # Everything up to a checkpoint is on disk before anything could resume from it, so a
         # killed driver loses no recorded result (later ones are re-run from the checkpoint).
         self._flush()
 
     def on_trial_complete(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
+        """How it ended, from what the sweep's stopper saw on its last raw result: on its own
+        (its `done`, or the function returned), cut by the target, or else by the scheduler
+        (which counts as complete when it cut the trial at the spec's full length)."""
         row = self._trial_row(trial)
         self._latest_checkpoint(trial, row)
-        if self.max_iterations is not None:  # the spec says how long a full trial is
-            cut_short = (row.get("iterations") or 0) < self.max_iterations
-        else:  # schedulers that stop through a decision leave a done=True result
-            cut_short = self._stop_decided.get(trial.trial_id, False)
-        row["status"] = STOPPED if cut_short else COMPLETED
+        last = trial.last_result or {}
+        if last.get(ENDED_ITSELF):
+            row["status"] = COMPLETED
+        elif last.get(CUT_BY_TARGET):
+            row["status"] = UNFINISHED
+        else:
+            full = self.max_iterations is not None and \
+                (row.get("iterations") or 0) >= self.max_iterations
+            row["status"] = COMPLETED if full else STOPPED
         self._flush()
 
     def on_trial_error(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
@@ -138,18 +149,24 @@ class SweepRecorder(Callback):
 
     @staticmethod
     def _latest_checkpoint(trial: Any, row: dict) -> None:
-        """Tune's own record of the trial's newest checkpoint (some schedulers stop a trial
-        in ways that skip the checkpoint callback)."""
-        if trial.checkpoint is not None:
-            row["checkpoint"] = trial.checkpoint.path
+        """Tune's own record of the trial's newest checkpoint (some schedulers stop a trial in
+        ways that skip the checkpoint callback), when it is the trial's own: after a PBT
+        exploit Tune's record points at the donor's checkpoint until the trial saves one."""
+        path = trial.checkpoint.path if trial.checkpoint is not None else None
+        if path and _trial_of(path) == trial.trial_id:
+            row["checkpoint"] = path
 
     def on_step_end(self, iteration: int, trials: list, **info: Any) -> None:
         self._maybe_flush()  # statuses change between results too
 
     def on_experiment_end(self, trials: list, **info: Any) -> None:
-        for trial in trials:  # trials never started (e.g. the sweep hit its target first)
-            if trial.trial_id not in self.trials:
-                self._trial_row(trial)
+        for trial in trials:
+            row = self._trial_row(trial)  # also trials that never started
+            # Tune ends live trials at the target or time budget without telling callbacks:
+            # they are final (resume will not continue them) but did not run to their end.
+            if trial.status == "TERMINATED" and row["status"] in (RUNNING, PENDING):
+                row["status"] = UNFINISHED
+                self._latest_checkpoint(trial, row)
         self._flush()
 
     # -------------------------------------------------------------- tables
@@ -199,6 +216,23 @@ class SweepRecorder(Callback):
         if not values:
             return None
         return max(values) if self.metric.goal == "maximize" else min(values)
+
+
+def _trial_of(path: str) -> str | None:
+    """The trial whose folder (`trial_<id>`, see runner.pipeline.trial_dirname) holds `path`."""
+    for part in reversed(path.replace("\\", "/").split("/")):
+        if part.startswith("trial_"):
+            return part.removeprefix("trial_")
+    return None
+
+
+def _restored_from(trial: Any, result: dict) -> str | None:
+    """On the first result after a restore, the trial whose checkpoint Tune restored: its own
+    (a retry, a resumed sweep) or a donor's (a PBT exploit). Read from Tune's own state, which
+    still points at the checkpoint restored from (this result's checkpoint comes after)."""
+    if result.get("iterations_since_restore") != 1 or result.get("training_iteration", 0) <= 1:
+        return None
+    return _trial_of(trial.checkpoint.path) if trial.checkpoint is not None else None
 
 
 def _node(result: dict) -> str | None:

@@ -1,0 +1,86 @@
+"""The final record is true: how each trial ended, its own checkpoint, the best checkpoint of
+the best result's lineage, and PBT's lineage for any trainable. Ray Tune's own `pbt_function`
+example runs unchanged (from the installed ray package)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+import raysearch
+from tests.conftest import digits_spec
+
+pytestmark = pytest.mark.usefixtures("ray_session")
+
+
+def pbt_function_path() -> Path:
+    import ray.tune
+
+    return Path(ray.tune.__file__).parent / "examples" / "pbt_function.py"
+
+
+@pytest.mark.slow
+def test_rays_pbt_function_example_runs_unchanged_and_is_recorded_truly(storage):
+    result = raysearch.run({
+        "trainable": f"{pbt_function_path()}:pbt_function", "method": "random", "run_cap": 4,
+        "metric": {"name": "mean_accuracy", "goal": "maximize"},
+        "parameters": {"lr": {"value": 0.0001}, "some_other_factor": {"value": 1},
+                       "checkpoint_interval": {"value": 5}},
+        "scheduler": {"type": "pbt", "perturbation_interval": 5, "hyperparam_mutations": {
+            "lr": {"min": 0.0001, "max": 0.02}, "some_other_factor": {"values": [1, 2]}}},
+        "seed": 0}, storage=storage, quiet=True)
+    trials = result.trials.to_pylist()
+    history = result.history.to_pylist()
+    # every trial ended by its own `done: True`: completed, not "stopped early"
+    assert [t["status"] for t in trials] == ["completed"] * 4, trials
+    assert all(max(r["mean_accuracy"] for r in history if r["trial_id"] == t["trial_id"]) > 200
+               for t in trials)
+    # each trial's checkpoint is its own, never the donor's it was exploited from
+    for t in trials:
+        assert f"/trial_{t['trial_id']}/" in t["checkpoint"], t
+    # PBT's lineage, from what Tune restored (the function reports nothing about it)
+    exploits = [r for r in history if r["restored_from"] not in (None, r["trial_id"])]
+    assert exploits and {r["restored_from"] for r in exploits} <= {t["trial_id"] for t in trials}
+    for row in exploits:
+        before = [r for r in history if r["trial_id"] == row["trial_id"]
+                  and r["iteration"] == row["iteration"] - 1]
+        donor = [r for r in history if r["trial_id"] == row["restored_from"]
+                 and r["iteration"] == row["iteration"] - 1]
+        assert donor, row  # it continued from the donor's iteration
+        mutated = {k for k in ("config.lr", "config.some_other_factor")
+                   if row[k] != donor[0][k]}
+        assert mutated, (row, donor)  # and a config mutated from the donor's
+        if before:  # what it had been training is not what it continues with
+            assert row["config.lr"] != before[0]["config.lr"] or \
+                row["config.some_other_factor"] != before[0]["config.some_other_factor"]
+    # the best result's checkpoint is the model that scored it (or the nearest earlier one of
+    # its lineage): the checkpoint's own accuracy is the one recorded at that iteration
+    best = result.best
+    assert best.checkpoint and best.checkpoint_iteration <= best.iteration
+    saved = json.loads((Path(best.checkpoint) / "checkpoint.json").read_text())
+    assert saved["step"] % 5 == 0
+    recorded = [r["mean_accuracy"] for r in history if r.get("checkpoint") == best.checkpoint]
+    assert recorded == [pytest.approx(saved["acc"])]
+
+
+def test_target_and_budget_cut_trials_are_unfinished_not_running(storage):
+    result = raysearch.run(digits_spec(
+        run_cap=6, max_concurrent=2, metric={"name": "val_accuracy", "goal": "maximize",
+                                             "target": 0.5},
+        parameters={**digits_spec()["parameters"], "epochs": {"value": 30}}),
+        storage=storage, quiet=True)
+    statuses = [t["status"] for t in result.trials.to_pylist()]
+    assert "running" not in statuses and "pending" not in statuses, statuses
+    assert "unfinished" in statuses, statuses
+    assert result.counts["unfinished"] == statuses.count("unfinished")
+
+
+def test_scheduler_cut_is_stopped_and_full_length_is_completed(storage):
+    result = raysearch.run(digits_spec(
+        run_cap=4, scheduler={"type": "asha", "grace_period": 1, "max_t": 4},
+        parameters={**digits_spec()["parameters"], "epochs": {"value": 4}}),
+        storage=storage, quiet=True)
+    for t in result.trials.to_pylist():
+        assert t["status"] == ("completed" if t["iterations"] == 4 else "stopped"), t
