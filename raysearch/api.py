@@ -48,10 +48,12 @@ def run(spec: str | Path | Mapping | Sweep | None = None, *,
     return _summarised(run_sweep(sweep, options), quiet)
 
 
-def resume(run_dir: str, *, address: str | None = None, quiet: bool = False) -> SweepResult:
-    """Continue an interrupted sweep from its run folder."""
+def resume(run_dir: str, *, trainable: Callable | None = None, address: str | None = None,
+           quiet: bool = False) -> SweepResult:
+    """Continue an interrupted sweep from its run folder. A function given to `run` as an
+    object is stored by value in the run folder; pass `trainable` to use another."""
     return _summarised(resume_sweep(run_dir, RunOptions(
-        address=address, progress_every_s=None if quiet else 10.0)), quiet)
+        address=address, progress_every_s=None if quiet else 10.0), trainable), quiet)
 
 
 def _summarised(result: SweepResult, quiet: bool) -> SweepResult:

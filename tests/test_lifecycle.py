@@ -166,3 +166,36 @@ def test_a_trainable_that_fails_the_sweep_is_one_line_per_trial(function, expect
     assert "sweep " in out  # the summary still tells what ran
     (run_dir,) = Path(storage).iterdir()
     assert json.loads((run_dir / "summary.json").read_text())["finished"] is (function != "no_metric")
+
+
+MAIN_SCRIPT = '''
+import sys
+import raysearch
+from trainables.classifiers import digits_mlp
+
+def train(config):  # lives in __main__: no importable name
+    digits_mlp(config, checkpoint_every=5)
+
+raysearch.run(trainable=train, metric="val_accuracy", goal="maximize", run_cap=2,
+              parameters={"lr": {"value": 0.01}, "num_layers": {"values": [1, 2]},
+                          "hidden_size": {"value": 32}, "batch_size": {"value": 64},
+                          "epochs": {"value": %d}},
+              storage=sys.argv[1], address=sys.argv[2], quiet=True)
+''' % EPOCHS
+
+
+@pytest.mark.slow
+def test_a_sweep_of_a_function_in_main_resumes_from_the_cli(ray_session, tmp_path, capsys):
+    script, storage = tmp_path / "notebook.py", tmp_path / "runs"
+    script.write_text(MAIN_SCRIPT)
+    proc = subprocess.Popen([sys.executable, str(script), str(storage),
+                             ray_session.get_runtime_context().gcs_address], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    wait_for(lambda: max_iteration(storage) >= 10, 120, "some epochs to be recorded")
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert "SweepInterrupted" in err, err[-2000:]  # raised to the script's caller
+    (run_dir,) = storage.iterdir()
+    assert yaml.safe_load((run_dir / "spec.yaml").read_text())["trainable"] == "__main__:train"
+    assert main(["resume", str(run_dir), "--quiet"]) == 0
+    assert "2 trials: 2 completed" in capsys.readouterr().out

@@ -15,6 +15,7 @@ from raysearch.results.result import (
     SPEC_FILE,
     STOPPED,
     SUMMARY_FILE,
+    TRAINABLE_FILE,
     TRIALS_FILE,
     UNFINISHED,
     BestTrial,
@@ -27,4 +28,4 @@ from raysearch.results.result import (
 __all__ = ["SweepResult", "BestTrial", "load", "flatten", "unflatten", "SPEC_FILE", "TRIALS_FILE",
            "HISTORY_FILE", "SUMMARY_FILE", "CONFIG_PREFIX", "FINAL_PREFIX", "BEST_PREFIX",
            "COMPLETED", "STOPPED", "ERRORED", "RUNNING", "PENDING", "RAY_KEYS",
-           "UNFINISHED", "ENDED_ITSELF", "CUT_BY_TARGET"]
+           "UNFINISHED", "TRAINABLE_FILE", "ENDED_ITSELF", "CUT_BY_TARGET"]

@@ -19,6 +19,7 @@ from raysearch.results import storage
 
 SPEC_FILE, TRIALS_FILE, HISTORY_FILE, SUMMARY_FILE = (
     "spec.yaml", "trials.parquet", "history.parquet", "summary.json")
+TRAINABLE_FILE = "trainable.pkl"  # a function given as an object, stored by value for resume
 CONFIG_PREFIX, FINAL_PREFIX, BEST_PREFIX = "config.", "final.", "best."
 # Keys Ray adds to every result; everything else a trainable reports is a metric.
 RAY_KEYS = {

@@ -15,6 +15,7 @@ import json
 import os
 import signal
 import time
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -22,7 +23,7 @@ import yaml
 
 from raysearch.errors import ClusterError, SpecError, SweepFailed, SweepInterrupted
 from raysearch.log import logger
-from raysearch.results import SPEC_FILE, SUMMARY_FILE, SweepResult, load, storage
+from raysearch.results import SPEC_FILE, SUMMARY_FILE, TRAINABLE_FILE, SweepResult, load, storage
 from raysearch.runner.checks import check_resources, check_storage_visible
 from raysearch.runner.failures import explain, quiet_ray_logs
 from raysearch.runner.interrupt import stop_on_signals
@@ -43,6 +44,8 @@ def run_sweep(sweep: Sweep, options: RunOptions | None = None) -> SweepResult:
         run_dir = _new_run_dir(options.storage, sweep.name)  # only once Ray answered
         storage.write_text(storage.join(run_dir, SPEC_FILE),
                            yaml.safe_dump(sweep.resolved, sort_keys=False))
+        if callable(sweep.trainable):  # e.g. defined in __main__: resume needs it by value
+            storage.write_bytes(storage.join(run_dir, TRAINABLE_FILE), _pickle(sweep.trainable))
         started = time.time()
         _write_summary(run_dir, {"started": started, "finished": False})
         try:
@@ -53,15 +56,17 @@ def run_sweep(sweep: Sweep, options: RunOptions | None = None) -> SweepResult:
         return _fit(sweep, run_dir, _tuner(sweep, run_dir, options), options, started)
 
 
-def resume_sweep(run_dir: str, options: RunOptions | None = None) -> SweepResult:
+def resume_sweep(run_dir: str, options: RunOptions | None = None,
+                 trainable: Callable | None = None) -> SweepResult:
     """Continue an interrupted sweep in place: finished trials stay finished, unfinished and
-    errored ones continue from their last checkpoints."""
+    errored ones continue from their last checkpoints. `trainable` replaces the training
+    function the spec names (needed only when it cannot be found by name or by value)."""
     options = options or RunOptions()
     run_dir = run_dir if storage.is_uri(run_dir) else os.path.abspath(run_dir)
     spec_path = storage.join(run_dir, SPEC_FILE)
     if not storage.exists(spec_path):
         raise SpecError(f"{run_dir}: not a raysearch run folder (no {SPEC_FILE})")
-    sweep = load_spec(yaml.safe_load(storage.read_text(spec_path)))
+    sweep = _stored_sweep(run_dir, yaml.safe_load(storage.read_text(spec_path)), trainable)
     previous_wall_s = load(run_dir).summary.get("wall_time_s", 0.0)
     started = time.time()
     with scoped_environ(TUNE_ENV), ray_session(options):
@@ -69,6 +74,31 @@ def resume_sweep(run_dir: str, options: RunOptions | None = None) -> SweepResult
         check_storage_visible(run_dir)
         return _fit(sweep, run_dir, _restored_tuner(sweep, run_dir), options, started,
                     previous_wall_s)
+
+
+def _stored_sweep(run_dir: str, raw: dict, trainable: Callable | None) -> Sweep:
+    """The sweep as run; its training function by name, else the copy stored by value (a
+    function defined in a script's or notebook's __main__ has no importable name)."""
+    if trainable is not None:
+        return load_spec({**raw, "trainable": trainable})
+    try:
+        return load_spec(raw)
+    except SpecError as exc:
+        stored = storage.join(run_dir, TRAINABLE_FILE)
+        if not any(p.startswith("trainable:") for p in exc.problems):
+            raise
+        if storage.exists(stored):
+            from ray import cloudpickle
+
+            return load_spec({**raw, "trainable": cloudpickle.loads(storage.read_bytes(stored))})
+        raise SpecError([*exc.problems, f"trainable: resume from Python with the function: "
+                                        f"raysearch.resume({run_dir!r}, trainable=...)"]) from None
+
+
+def _pickle(function: Callable) -> bytes:
+    from ray import cloudpickle
+
+    return cloudpickle.dumps(function)
 
 
 def _fit(sweep: Sweep, run_dir: str, tuner: Any, options: RunOptions, started: float,
