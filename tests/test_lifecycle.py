@@ -168,7 +168,7 @@ def test_a_trainable_that_fails_the_sweep_is_one_line_per_trial(function, expect
     assert json.loads((run_dir / "summary.json").read_text())["finished"] is (function != "no_metric")
 
 
-MAIN_SCRIPT = '''
+MAIN_SCRIPT = """
 import sys
 import raysearch
 from trainables.classifiers import digits_mlp
@@ -179,9 +179,9 @@ def train(config):  # lives in __main__: no importable name
 raysearch.run(trainable=train, metric="val_accuracy", goal="maximize", run_cap=2,
               parameters={"lr": {"value": 0.01}, "num_layers": {"values": [1, 2]},
                           "hidden_size": {"value": 32}, "batch_size": {"value": 64},
-                          "epochs": {"value": %d}},
+                          "epochs": {"value": EPOCHS}},
               storage=sys.argv[1], address=sys.argv[2], quiet=True)
-''' % EPOCHS
+""".replace("EPOCHS", str(EPOCHS))
 
 
 @pytest.mark.slow

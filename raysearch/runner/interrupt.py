@@ -23,10 +23,20 @@ class Interrupt:
     signal_number: int | None = None
 
 
+_current = Interrupt()
+
+
+def interrupted() -> bool:
+    """Whether the sweep running in this process was asked to stop by a signal (the recorder
+    then leaves its unfinished trials resumable rather than final)."""
+    return _current.signal_number is not None
+
+
 @contextmanager
 def stop_on_signals() -> Iterator[Interrupt]:
     """Around `tuner.fit()`: record the first SIGINT/SIGTERM and ask Tune to stop."""
-    state = Interrupt()
+    global _current
+    state = _current = Interrupt()
     if threading.current_thread() is not threading.main_thread():
         yield state  # signal handlers can only be set from the main thread
         return

@@ -137,7 +137,7 @@ def _tuner(sweep: Sweep, run_dir: str, options: RunOptions) -> Any:
     from ray import tune
 
     from raysearch.registry import SCHEDULERS, SEARCHERS
-    from raysearch.runner.progress import ProgressReporter
+    from raysearch.runner.progress import ProgressReporter, SweepSize
     from raysearch.runner.recorder import SweepRecorder
     from raysearch.runner.stopper import SweepStopper
     from raysearch.runner.tracking import tracking_callbacks
@@ -151,7 +151,8 @@ def _tuner(sweep: Sweep, run_dir: str, options: RunOptions) -> Any:
     recorder = SweepRecorder(run_dir, sweep.metric, sweep.iteration_budget())
     callbacks = [recorder, *tracking_callbacks(sweep)]
     if options.progress_every_s is not None:
-        callbacks.append(ProgressReporter(recorder, options.progress_every_s))
+        size = SweepSize(sweep.run_cap, sweep.iteration_budget(), sweep.time_budget_s)
+        callbacks.append(ProgressReporter(recorder, size, options.progress_every_s))
     return tune.Tuner(
         ray_trainable(sweep),
         param_space=param_space,

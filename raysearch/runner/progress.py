@@ -1,67 +1,200 @@
-"""What a person sees while a sweep runs: one status line, redrawn in place on a terminal or
-printed every `every_s` seconds into a log. It reads the recorder; it records nothing."""
+"""What a person sees while a sweep runs. It reads the recorder; it records nothing.
+
+On a terminal: a live two-line display (rich) redrawn in place and cut to the terminal's width:
+a bar with trials done of N, elapsed time and an ETA when the sweep's size is known (run_cap x
+iterations per trial, or its time budget); then running / pending / stopped early / errored and
+the best value so far with its trial. Above it, and alone in a log (not a terminal), one line
+per finished, stopped or errored trial with its result, as Optuna prints them.
+"""
 
 from __future__ import annotations
 
 import sys
 import time
+from dataclasses import dataclass
 from typing import Any
 
 from ray.tune import Callback
 
-from raysearch.results import COMPLETED, ERRORED, RUNNING, STOPPED
+from raysearch.results import (
+    BEST_PREFIX,
+    COMPLETED,
+    CONFIG_PREFIX,
+    ERRORED,
+    RUNNING,
+    STOPPED,
+    UNFINISHED,
+)
 from raysearch.runner.recorder import SweepRecorder
+
+ENDED = {COMPLETED: "completed", STOPPED: "stopped early", ERRORED: "errored",
+         UNFINISHED: "cut by the target or budget"}
+REFRESH_S = 0.5
+
+
+@dataclass(frozen=True)
+class SweepSize:
+    """What is known in advance of how long the sweep is."""
+
+    trials: int
+    iterations: int | None = None  # per trial, when the spec fixes it
+    time_budget_s: float | None = None
 
 
 class ProgressReporter(Callback):
-    def __init__(self, recorder: SweepRecorder, every_s: float = 10.0):
-        self.recorder = recorder
-        self.every_s = every_s
+    def __init__(self, recorder: SweepRecorder, size: SweepSize, every_s: float = 10.0,
+                 live: bool | None = None):
+        self.recorder, self.size, self.every_s = recorder, size, every_s
+        self.live_wanted = live
         self._reset()
 
     def _reset(self) -> None:
         self._started = time.monotonic()
-        self._last_print = 0.0
-        self._live = sys.stdout.isatty()  # redraw one status line in place on a terminal
+        self._last_draw = 0.0
+        self._announced: set[str] = set()
+        self._live: Any = None
 
     def __getstate__(self) -> dict:
-        return {"recorder": self.recorder, "every_s": self.every_s}
+        return {k: getattr(self, k) for k in ("recorder", "size", "every_s", "live_wanted")}
 
     def __setstate__(self, state: dict) -> None:
         self.__dict__.update(state)
         self._reset()
 
+    # -------------------------------------------------------------- Tune hooks
+
     def setup(self, **info: Any) -> None:
         self._reset()
+        self._announced = {t for t, r in self.recorder.trials.items() if r["status"] in ENDED}
+        if self.live_wanted if self.live_wanted is not None else sys.stdout.isatty():
+            from rich.console import Console
+            from rich.live import Live
 
-    def on_trial_result(self, iteration: int, trials: list, trial: Any, result: dict,
-                        **info: Any) -> None:
-        self._maybe_print(trials)
+            self._live = Live(self._render([]), console=Console(), auto_refresh=False,
+                              transient=False)
+            self._live.start()
+
+    def on_trial_complete(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
+        self._announce(trial.trial_id)
+
+    def on_trial_error(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
+        self._announce(trial.trial_id)
 
     def on_step_end(self, iteration: int, trials: list, **info: Any) -> None:
-        self._maybe_print(trials)
+        self._draw(trials)
 
     def on_experiment_end(self, trials: list, **info: Any) -> None:
-        if self._live:
-            print(flush=True)  # leave the redrawn status line in place
+        for trial_id in self.recorder.trials:
+            self._announce(trial_id)
+        self._draw(trials, force=True)
+        if self._live is not None:
+            self._live.stop()
+            self._live = None
 
-    def _maybe_print(self, trials: list) -> None:
-        now = time.monotonic()
-        if now - self._last_print < (1.0 if self._live else self.every_s):
+    # -------------------------------------------------------------- output
+
+    def _announce(self, trial_id: str) -> None:
+        row = self.recorder.trials.get(trial_id) or {}
+        if row.get("status") not in ENDED or trial_id in self._announced:
             return
-        self._last_print = now
-        line = self.status_line(trials, now - self._started)
-        if self._live:
-            print(f"\r\x1b[K{line}", end="", flush=True)
-        else:
-            print(line, flush=True)
+        self._announced.add(trial_id)
+        self._print(self.trial_line(row))
 
-    def status_line(self, trials: list, elapsed: float) -> str:
+    def trial_line(self, row: dict) -> str:
+        metric = self.recorder.metric.name
+        text = f"trial {row['trial_id']} {ENDED[row['status']]}"
+        if row.get("iterations"):
+            text += f" after {row['iterations']} iterations"
+        value = row.get(BEST_PREFIX + metric)
+        if row["status"] == ERRORED:
+            text += f": {row.get('error') or 'unknown error'}"
+        elif value is not None:
+            text += f": {metric} {value:.4g} (best at iteration {row.get('best_iteration')})"
+        config = ", ".join(f"{k.removeprefix(CONFIG_PREFIX)}={_short(v)}" for k, v in row.items()
+                           if k.startswith(CONFIG_PREFIX))
+        best = self._best()
+        return f"{text} | {config}" + (f" | best so far {best}" if best else "")
+
+    def _print(self, line: str) -> None:
+        if self._live is not None:
+            self._live.console.print(line, markup=False, highlight=False, soft_wrap=True)
+        else:
+            print(f"raysearch: {line}", flush=True)
+
+    def _draw(self, trials: list, force: bool = False) -> None:
+        now = time.monotonic()
+        if self._live is not None:
+            if force or now - self._last_draw >= REFRESH_S:
+                self._last_draw = now
+                self._live.update(self._render(trials), refresh=True)
+        elif force or now - self._last_draw >= self.every_s:
+            self._last_draw = now
+            print(f"raysearch: {self.status_line(trials)}", flush=True)
+
+    def _render(self, trials: list) -> Any:
+        from rich.console import Group
+        from rich.progress_bar import ProgressBar
+        from rich.table import Table
+        from rich.text import Text
+
+        done, total, eta = self._done_total_eta()
+        head = Table.grid(padding=(0, 1))
+        head.add_column(width=24)
+        head.add_column(no_wrap=True, overflow="ellipsis")
+        clock = f"{_clock(time.monotonic() - self._started)} elapsed"
+        if eta is not None:
+            clock += f", ETA {_clock(eta)}"
+        head.add_row(ProgressBar(total=max(total, 1e-9), completed=done, width=24),
+                     Text(f"{self._trials_done()}/{self.size.trials} trials  {clock}"))
+        status = Text(self._counts_text(trials) + " | " + (self._best() or "no result yet"),
+                      no_wrap=True, overflow="ellipsis")
+        return Group(head, status)
+
+    def status_line(self, trials: list) -> str:
+        _, _, eta = self._done_total_eta()
+        clock = _clock(time.monotonic() - self._started) + \
+            (f", ETA {_clock(eta)}" if eta is not None else "")
+        return (f"[{clock}] {self._trials_done()}/{self.size.trials} trials done | "
+                f"{self._counts_text(trials)} | {self._best() or 'no result yet'}")
+
+    def _counts_text(self, trials: list) -> str:
         c = self.recorder.counts()
         pending = sum(1 for t in trials if t.status == "PENDING")
-        best = self.recorder.best_value()
-        name = self.recorder.metric.name
-        best_text = f"best {name} {best:.4f}" if best is not None else "no result yet"
-        return (f"[{elapsed:6.0f}s] {c[RUNNING]} running, {pending} pending, "
-                f"{c[COMPLETED]} completed, {c[STOPPED]} stopped early, {c[ERRORED]} errored | "
-                f"{best_text}")
+        return (f"{c[RUNNING]} running, {pending} pending, {c[STOPPED]} stopped early, "
+                f"{c[ERRORED]} errored")
+
+    def _trials_done(self) -> int:
+        return sum(1 for r in self.recorder.trials.values() if r["status"] in ENDED)
+
+    def _done_total_eta(self) -> tuple[float, float, float | None]:
+        """Work done and in all (iterations when the trial length is known, else trials), and
+        the estimated seconds left."""
+        elapsed = time.monotonic() - self._started
+        if self.size.iterations:
+            per = self.size.iterations
+            done = sum(per if r["status"] in ENDED else min(r.get("iterations") or 0, per)
+                       for r in self.recorder.trials.values())
+            total = float(per * self.size.trials)
+        else:
+            done, total = float(self._trials_done()), float(self.size.trials)
+        eta = elapsed * (total - done) / done if done else None
+        if self.size.time_budget_s is not None:
+            left = max(0.0, self.size.time_budget_s - elapsed)
+            eta = left if eta is None else min(eta, left)
+        return float(done), total, eta
+
+    def _best(self) -> str | None:
+        best = self.recorder.best()
+        if best is None:
+            return None
+        trial_id, value = best
+        return f"{self.recorder.metric.name} {value:.4g} ({trial_id})"
+
+
+def _clock(seconds: float) -> str:
+    seconds = int(seconds)
+    return f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
+
+
+def _short(value: Any) -> str:
+    return f"{value:.4g}" if isinstance(value, float) else str(value)

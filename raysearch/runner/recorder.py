@@ -160,11 +160,15 @@ class SweepRecorder(Callback):
         self._maybe_flush()  # statuses change between results too
 
     def on_experiment_end(self, trials: list, **info: Any) -> None:
+        from raysearch.runner.interrupt import interrupted
+
         for trial in trials:
             row = self._trial_row(trial)  # also trials that never started
             # Tune ends live trials at the target or time budget without telling callbacks:
             # they are final (resume will not continue them) but did not run to their end.
-            if trial.status == "TERMINATED" and row["status"] in (RUNNING, PENDING):
+            # Interrupted ones stay running/pending: Tune saved them so, and resume goes on.
+            if trial.status == "TERMINATED" and row["status"] in (RUNNING, PENDING) \
+                    and not interrupted():
                 row["status"] = UNFINISHED
                 self._latest_checkpoint(trial, row)
         self._flush()
@@ -210,12 +214,14 @@ class SweepRecorder(Callback):
         statuses = [r["status"] for r in self.trials.values()]
         return {s: statuses.count(s) for s in (RUNNING, COMPLETED, STOPPED, ERRORED)}
 
-    def best_value(self) -> float | None:
-        values = [r.get(BEST_PREFIX + self.metric.name) for r in self.trials.values()]
-        values = [v for v in values if _is_number(v)]
-        if not values:
+    def best(self) -> tuple[str, float] | None:
+        """(trial id, value) of the best objective value recorded so far."""
+        key = BEST_PREFIX + self.metric.name
+        rows = [(t, r[key]) for t, r in self.trials.items() if _is_number(r.get(key))]
+        if not rows:
             return None
-        return max(values) if self.metric.goal == "maximize" else min(values)
+        sign = 1 if self.metric.goal == "maximize" else -1
+        return max(rows, key=lambda tv: sign * tv[1])
 
 
 def _trial_of(path: str) -> str | None:
