@@ -14,7 +14,8 @@ from raysearch.results import RAY_KEYS
 # Loggers that print tracebacks or banners a raysearch user does not need (with --verbose: all).
 TUNE_LOGGERS = ("ray.tune.execution.tune_controller", "ray.tune.tune",
                 "ray.tune.impl.tuner_internal", "ray.tune.execution.experiment_state",
-                "ray.tune.experiment.trial", "ray.tune.trainable.trainable")
+                "ray.tune.experiment.trial", "ray.tune.trainable.trainable",
+                "ray.train._internal.syncer", "ray.train._internal.storage")
 MISSING_METRIC = "Trial returned a result which did not include the specified metric"
 
 
@@ -35,8 +36,11 @@ def quiet_ray_logs(verbose: bool) -> Iterator[None]:
             lg.setLevel(level)
 
 
-def explain(exc: BaseException, metric: str) -> list[str]:
+def explain(exc: BaseException, metric: str, run_dir: str | None = None) -> list[str]:
     """The user's problem behind an exception that stopped Tune."""
+    if run_dir is not None and _disk_full(run_dir):
+        return [f"the disk holding {run_dir} is full; what was recorded is whole: free space "
+                f"and continue with: raysearch resume {run_dir}"]
     root = exc
     while root.__cause__ is not None or root.__context__ is not None:
         root = root.__cause__ or root.__context__
@@ -50,6 +54,15 @@ def explain(exc: BaseException, metric: str) -> list[str]:
     last = (text.strip().splitlines() or [""])[-1]
     return [f"the sweep stopped on an error: {type(root).__name__}: {last} "
             f"(run with --verbose for Ray's traceback)"]
+
+
+def _disk_full(run_dir: str, margin: int = 1 << 20) -> bool:
+    import shutil
+
+    try:
+        return "://" not in run_dir and shutil.disk_usage(run_dir).free < margin
+    except OSError:
+        return False
 
 
 def _result_of(text: str) -> dict:

@@ -15,13 +15,20 @@ import json
 import os
 import signal
 import time
+import warnings
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 import yaml
 
-from raysearch.errors import ClusterError, SpecError, SweepFailed, SweepInterrupted
+from raysearch.errors import (
+    ClusterError,
+    RaysearchNotice,
+    SpecError,
+    SweepFailed,
+    SweepInterrupted,
+)
 from raysearch.log import logger
 from raysearch.results import SPEC_FILE, SUMMARY_FILE, TRAINABLE_FILE, SweepResult, load, storage
 from raysearch.runner.checks import check_resources, check_storage_visible
@@ -72,7 +79,7 @@ def resume_sweep(run_dir: str, options: RunOptions | None = None,
     with scoped_environ(TUNE_ENV), ray_session(options):
         check_resources(sweep, options.autoscaling)
         check_storage_visible(run_dir)
-        return _fit(sweep, run_dir, _restored_tuner(sweep, run_dir), options, started,
+        return _fit(sweep, run_dir, _restored_tuner(sweep, run_dir, options), options, started,
                     previous_wall_s)
 
 
@@ -112,23 +119,29 @@ def _fit(sweep: Sweep, run_dir: str, tuner: Any, options: RunOptions, started: f
     except Exception as exc:
         if options.verbose:
             raise
-        problems = explain(exc, sweep.metric.name)
+        problems = explain(exc, sweep.metric.name, run_dir)
         result = _finish(run_dir, started, previous_wall_s, None, failed=problems)
         raise SweepFailed(problems, result) from None
     result = _finish(run_dir, started, previous_wall_s, interrupt.signal_number)
+    if result is None:
+        raise SweepFailed(f"cannot write the run folder {run_dir} (is its disk full?); the "
+                          f"recorded results on disk are whole: free space and continue with "
+                          f"raysearch resume {run_dir}")
     if interrupt.signal_number is not None:
         raise SweepInterrupted(run_dir, interrupt.signal_number)
     return result
 
 
-def _restored_tuner(sweep: Sweep, run_dir: str) -> Any:
+def _restored_tuner(sweep: Sweep, run_dir: str, options: RunOptions) -> Any:
     from ray import tune
 
     from raysearch.runner.trainable import ray_trainable
 
     if not tune.Tuner.can_restore(run_dir):
-        raise SpecError(f"{run_dir}: Ray Tune saved no experiment state here, so there is "
-                        f"nothing to resume; start it again with raysearch run")
+        warnings.warn("Ray Tune saved no experiment state before the driver stopped: the sweep "
+                      "starts again in this run folder (results recorded so far are kept)",
+                      RaysearchNotice, stacklevel=4)
+        return _tuner(sweep, run_dir, options)
     return tune.Tuner.restore(run_dir, trainable=ray_trainable(sweep), resume_unfinished=True,
                               resume_errored=True)
 
@@ -204,7 +217,18 @@ def _write_summary(run_dir: str, summary: dict) -> None:
 
 
 def _finish(run_dir: str, started: float, previous_wall_s: float, signal_number: int | None,
-            failed: list[str] | None = None) -> SweepResult:
+            failed: list[str] | None = None) -> SweepResult | None:
+    """Record how the sweep ended and write the report; None when the run folder cannot be
+    written (a full disk)."""
+    try:
+        return _write_end(run_dir, started, previous_wall_s, signal_number, failed)
+    except OSError as exc:
+        logger.warning("cannot write the run folder: %s", exc)
+        return None
+
+
+def _write_end(run_dir: str, started: float, previous_wall_s: float, signal_number: int | None,
+               failed: list[str] | None) -> SweepResult:
     from raysearch.report import write_report
 
     ended = time.time()

@@ -15,6 +15,7 @@ from typing import Any
 
 from ray.tune import Callback
 
+from raysearch.log import logger
 from raysearch.results import (
     BEST_PREFIX,
     COMPLETED,
@@ -55,6 +56,7 @@ class SweepRecorder(Callback):
         self.trials: dict[str, dict] = {}
         self._last_flush = 0.0
         self._dirty = False
+        self._write_failed = False
 
     def __getstate__(self) -> dict:
         # Tune pickles callbacks with the experiment; only settings travel, data stays in files.
@@ -171,6 +173,10 @@ class SweepRecorder(Callback):
                     and not interrupted():
                 row["status"] = UNFINISHED
                 self._latest_checkpoint(trial, row)
+        live = {t.trial_id for t in trials}
+        for trial_id, row in self.trials.items():  # a killed driver's trials Tune never saved
+            if trial_id not in live and row["status"] in (RUNNING, PENDING) and not interrupted():
+                row["status"] = UNFINISHED
         self._flush()
 
     # -------------------------------------------------------------- tables
@@ -188,6 +194,19 @@ class SweepRecorder(Callback):
             self._flush()
 
     def _flush(self) -> None:
+        """Write both tables; a failed write (a full disk) keeps everything in memory for the
+        next try rather than ending the sweep (the files on disk stay whole: atomic writes)."""
+        try:
+            self._write_tables()
+        except OSError as exc:
+            if not self._write_failed:
+                logger.warning("cannot write the run folder's tables (%s); keeping results in "
+                               "memory and trying again at the next checkpoint", exc)
+            self._write_failed = True
+            return
+        self._write_failed = False
+
+    def _write_tables(self) -> None:
         history = sorted(self.history.values(), key=lambda r: (r["time_s"] is None, r["trial_id"],
                                                                 r["iteration"]))
         storage.write_table(storage.join(self.run_dir, HISTORY_FILE),

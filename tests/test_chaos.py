@@ -1,0 +1,155 @@
+"""Chaos: the driver SIGKILLed at random points (early, mid-sweep, at the very end) and resumed
+each time; a trial's worker process killed. Every recorded result is kept exactly once and the
+sweep completes. `RAYSEARCH_CHAOS_KILLS` sets how many mid-sweep kills (default 2; more under
+the `slow` marker's longer runs)."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+import yaml
+
+from raysearch.cli import main
+from tests.conftest import ROOT, digits_spec
+from tests.test_resume import max_iteration, wait_for
+
+pytestmark = pytest.mark.slow
+EPOCHS = 150
+KILLS = int(os.environ.get("RAYSEARCH_CHAOS_KILLS", "2"))
+
+
+def history(run_dir: Path) -> list[dict]:
+    return pq.read_table(run_dir / "history.parquet").to_pylist()
+
+
+def kill_driver_when(argv: list[str], ready, what: str) -> None:
+    proc = subprocess.Popen([sys.executable, "-m", "raysearch", *argv], cwd=ROOT,
+                            start_new_session=True, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    try:
+        wait_for(lambda: ready() or proc.poll() is not None, 180, what)
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
+def test_driver_killed_at_random_points_resumes_to_a_complete_record(ray_session, tmp_path,
+                                                                      capsys):
+    seed = random.randrange(10**6)
+    rng = random.Random(seed)
+    spec = tmp_path / "chaos.yaml"
+    spec.write_text(yaml.safe_dump(digits_spec(
+        name="chaos", run_cap=2, checkpoint={"every": 7, "keep": 1},
+        parameters={**digits_spec()["parameters"], "epochs": {"value": EPOCHS}})))
+    storage = tmp_path / "runs"
+    address = ray_session.get_runtime_context().gcs_address
+    # 1. early: a few results recorded, before any trial's first checkpoint (epoch 7)
+    kill_driver_when(["run", str(spec), "--storage", str(storage), "--address", address,
+                      "--quiet"], lambda: max_iteration(storage) >= 2, "first results")
+    (run_dir,) = storage.iterdir()
+    seen = {(r["trial_id"], r["iteration"]) for r in history(run_dir)}
+    # 2. mid-sweep, at random moments (a flush may be under way: writes are atomic)
+    resume = ["resume", str(run_dir), "--address", address, "--quiet"]
+    for _ in range(KILLS):
+        start, deadline = max_iteration(storage), time.monotonic() + rng.uniform(0.5, 4.0)
+
+        def progressed(s: int = start, d: float = deadline) -> bool:
+            return max_iteration(storage) > s and time.monotonic() > d
+
+        kill_driver_when(resume, progressed, "progress")
+        now = {(r["trial_id"], r["iteration"]) for r in history(run_dir)}
+        assert seen <= now, f"seed {seed}: recorded results were dropped"
+        seen = now
+    # 3. at the very end: once the sweep has written that it finished (report under way)
+    finished = lambda: json.loads((run_dir / "summary.json").read_text()).get("finished")  # noqa: E731
+    kill_driver_when(resume, finished, "the end of the sweep")
+    # and a last resume completes whatever is left
+    assert main(["resume", str(run_dir), "--address", address, "--quiet"]) == 0, seed
+    out = capsys.readouterr().out
+    rows = history(run_dir)
+    assert seen <= {(r["trial_id"], r["iteration"]) for r in rows}, seed
+    trials = pq.read_table(run_dir / "trials.parquet").to_pylist()
+    done = [t for t in trials if t["status"] == "completed"]
+    assert len(done) >= 2, (seed, trials, out)
+    for t in done:  # every completed trial holds each of its results exactly once
+        its = sorted(r["iteration"] for r in rows if r["trial_id"] == t["trial_id"])
+        assert its == list(range(1, EPOCHS + 1)), (seed, t["trial_id"])
+    assert json.loads((run_dir / "summary.json").read_text())["finished"] is True
+    assert (run_dir / "report.html").stat().st_size > 0
+
+
+WORKER_TRAINABLE = """
+import os
+from pathlib import Path
+from trainables.classifiers import digits_mlp
+
+def train(config):
+    (Path(config["pids"]) / str(os.getpid())).touch()
+    digits_mlp(config, checkpoint_every=5)
+"""
+
+
+def test_a_killed_trial_worker_resumes_from_its_checkpoint(ray_session, tmp_path, storage):
+    import raysearch
+
+    module, pids = tmp_path / "worker.py", tmp_path / "pids"
+    module.write_text(WORKER_TRAINABLE)
+    pids.mkdir()
+    spec = digits_spec(trainable=f"{module}:train", run_cap=1, max_failures=2,
+                       parameters={**digits_spec()["parameters"], "num_layers": {"value": 1},
+                                   "epochs": {"value": EPOCHS}, "pids": {"value": str(pids)}})
+
+    def killer() -> None:
+        wait_for(lambda: max_iteration(Path(storage)) >= 20, 120, "20 epochs")
+        (pid,) = [int(p.name) for p in pids.iterdir()]
+        os.kill(pid, signal.SIGKILL)
+
+    import threading
+
+    thread = threading.Thread(target=killer)
+    thread.start()
+    result = raysearch.run(spec, storage=storage, quiet=True)
+    thread.join()
+    (trial,) = result.trials.to_pylist()
+    assert trial["status"] == "completed", trial
+    rows = sorted(result.history.to_pylist(), key=lambda r: r["iteration"])
+    assert [r["iteration"] for r in rows] == list(range(1, EPOCHS + 1))
+    restarted = [r for r in rows if r["restored_from"]]
+    assert restarted and all(r["restored_from"] == trial["trial_id"] for r in restarted)
+    assert len(list(pids.iterdir())) == 2  # a second worker process took over
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A 1.5 MB tmpfs (root only): a sweep that checkpoints every epoch fills it."""
+    mount = tmp_path / "disk"
+    mount.mkdir()
+    if os.geteuid() != 0 or subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1500k", "tmpfs",
+                                            str(mount)], capture_output=True).returncode:
+        pytest.skip("needs root to mount a small tmpfs")
+    yield mount
+    subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+def test_a_full_disk_keeps_the_tables_whole_and_says_so(ray_session, small_disk, capsys):
+    spec = small_disk.parent / "full.yaml"
+    spec.write_text(yaml.safe_dump(digits_spec(
+        name="full", run_cap=2, checkpoint={"every": 1, "keep": 1000}, max_failures=3,
+        parameters={**digits_spec()["parameters"], "epochs": {"value": 60}})))
+    code = main(["run", str(spec), "--storage", str(small_disk), "--quiet"])
+    err = capsys.readouterr().err
+    (run_dir,) = small_disk.iterdir()
+    assert code == 1 and "Traceback" not in err, err
+    assert f"the disk holding {run_dir} is full" in err, err
+    rows = pq.read_table(run_dir / "history.parquet").to_pylist()  # whole, readable
+    assert rows and len({(r["trial_id"], r["iteration"]) for r in rows}) == len(rows)
+    assert not [p for p in run_dir.iterdir() if p.name.endswith(".tmp")]  # no half-written debris
