@@ -20,7 +20,7 @@ import yaml
 
 from raysearch.cli import main
 from tests.conftest import ROOT, digits_spec
-from tests.test_resume import max_iteration, wait_for
+from tests.test_resume import max_iteration, wait_for, wait_for_orphans
 
 pytestmark = pytest.mark.slow
 EPOCHS = 150
@@ -31,7 +31,7 @@ def history(run_dir: Path) -> list[dict]:
     return pq.read_table(run_dir / "history.parquet").to_pylist()
 
 
-def kill_driver_when(argv: list[str], ready, what: str) -> None:
+def kill_driver_when(ray_session, argv: list[str], ready, what: str) -> None:
     proc = subprocess.Popen([sys.executable, "-m", "raysearch", *argv], cwd=ROOT,
                             start_new_session=True, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
@@ -40,6 +40,7 @@ def kill_driver_when(argv: list[str], ready, what: str) -> None:
     finally:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
+    wait_for_orphans(ray_session)
 
 
 def test_driver_killed_at_random_points_resumes_to_a_complete_record(ray_session, tmp_path,
@@ -53,7 +54,7 @@ def test_driver_killed_at_random_points_resumes_to_a_complete_record(ray_session
     storage = tmp_path / "runs"
     address = ray_session.get_runtime_context().gcs_address
     # 1. early: a few results recorded, before any trial's first checkpoint (epoch 7)
-    kill_driver_when(["run", str(spec), "--storage", str(storage), "--address", address,
+    kill_driver_when(ray_session, ["run", str(spec), "--storage", str(storage), "--address", address,
                       "--quiet"], lambda: max_iteration(storage) >= 2, "first results")
     (run_dir,) = storage.iterdir()
     seen = {(r["trial_id"], r["iteration"]) for r in history(run_dir)}
@@ -65,13 +66,13 @@ def test_driver_killed_at_random_points_resumes_to_a_complete_record(ray_session
         def progressed(s: int = start, d: float = deadline) -> bool:
             return max_iteration(storage) > s and time.monotonic() > d
 
-        kill_driver_when(resume, progressed, "progress")
+        kill_driver_when(ray_session, resume, progressed, "progress")
         now = {(r["trial_id"], r["iteration"]) for r in history(run_dir)}
         assert seen <= now, f"seed {seed}: recorded results were dropped"
         seen = now
     # 3. at the very end: once the sweep has written that it finished (report under way)
     finished = lambda: json.loads((run_dir / "summary.json").read_text()).get("finished")  # noqa: E731
-    kill_driver_when(resume, finished, "the end of the sweep")
+    kill_driver_when(ray_session, resume, finished, "the end of the sweep")
     # and a last resume completes whatever is left
     assert main(["resume", str(run_dir), "--address", address, "--quiet"]) == 0, seed
     out = capsys.readouterr().out

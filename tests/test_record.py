@@ -44,17 +44,17 @@ def test_rays_pbt_function_example_runs_unchanged_and_is_recorded_truly(storage)
     exploits = [r for r in history if r["restored_from"] not in (None, r["trial_id"])]
     assert exploits and {r["restored_from"] for r in exploits} <= {t["trial_id"] for t in trials}
     for row in exploits:
-        before = [r for r in history if r["trial_id"] == row["trial_id"]
-                  and r["iteration"] == row["iteration"] - 1]
         donor = [r for r in history if r["trial_id"] == row["restored_from"]
-                 and r["iteration"] == row["iteration"] - 1]
+                 and r["iteration"] == row["iteration"] - 1 and r["timestamp"] < row["timestamp"]]
         assert donor, row  # it continued from the donor's iteration
-        mutated = {k for k in ("config.lr", "config.some_other_factor")
-                   if row[k] != donor[0][k]}
-        assert mutated, (row, donor)  # and a config mutated from the donor's
-        if before:  # what it had been training is not what it continues with
-            assert row["config.lr"] != before[0]["config.lr"] or \
-                row["config.some_other_factor"] != before[0]["config.some_other_factor"]
+        donor = max(donor, key=lambda r: r["timestamp"])
+        mutated = {k for k in ("config.lr", "config.some_other_factor") if row[k] != donor[k]}
+        assert mutated, (row, donor)  # with a config mutated from the donor's
+        assert row["generation"] >= 1  # a new lineage of the exploiting trial
+    # rewinding to a donor's iteration drops none of the exploiter's earlier results
+    keys = [(r["trial_id"], r["iteration"], r["generation"]) for r in history]
+    assert len(keys) == len(set(keys))
+    assert sum(r["generation"] == 0 for r in history) >= 4 * 5
     # the best result's checkpoint is the model that scored it (or the nearest earlier one of
     # its lineage): the checkpoint's own accuracy is the one recorded at that iteration
     best = result.best

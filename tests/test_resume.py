@@ -29,6 +29,17 @@ def wait_for(predicate, timeout: float, what: str):
     raise AssertionError(f"timed out waiting for {what}")
 
 
+def wait_for_orphans(ray_module, timeout: float = 120) -> None:
+    """After a driver connected to the session's Ray is SIGKILLed, Ray kills its trial actors
+    once it notices: wait for that before resuming, or two generations of a trial would write
+    into one trial folder at once (a test-only race: an embedded Ray dies with its driver)."""
+    from ray._private import state
+
+    own = ray_module.get_runtime_context().get_job_id()
+    wait_for(lambda: not [a for a in state.actors().values() if a.get("State") == "ALIVE"
+                          and a.get("JobID") != own], timeout, "a killed driver's actors to end")
+
+
 def max_iteration(storage: Path) -> int:
     tables = list(storage.glob("*/history.parquet"))
     if not tables:
@@ -57,12 +68,14 @@ def test_killed_driver_resumes_from_checkpoints(ray_session, tmp_path, capsys):
     finally:
         os.killpg(driver.pid, signal.SIGKILL)
         driver.wait()
+    wait_for_orphans(ray_session)
     (run_dir,) = storage.iterdir()
     before = pq.read_table(run_dir / "history.parquet").to_pylist()
     assert before and max(r["iteration"] for r in before) < epochs  # really interrupted
 
     assert main(["resume", str(run_dir), "--quiet"]) == 0
-    assert "2 trials: 2 completed" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "2 trials: 2 completed" in out, out
 
     after = pq.read_table(run_dir / "history.parquet").to_pylist()
     recorded = {(r["trial_id"], r["iteration"]) for r in after}

@@ -32,7 +32,7 @@ RAY_KEYS = {
 ENDED_ITSELF, CUT_BY_TARGET = "_raysearch_ended_itself", "_raysearch_cut_by_target"
 RAY_KEYS = RAY_KEYS | {ENDED_ITSELF, CUT_BY_TARGET}
 # history.parquet columns that are bookkeeping, not metrics
-NON_METRIC_COLUMNS = ("trial_id", "iteration", "time_s", "timestamp", "node", "restored_from",
+NON_METRIC_COLUMNS = ("trial_id", "iteration", "generation", "time_s", "timestamp", "node", "restored_from",
                       "node_id", "checkpoint")
 # trial status values in trials.parquet: completed (ended on its own), stopped (early, by the
 # scheduler), unfinished (cut by the sweep's target or time budget: final, resume does not
@@ -88,17 +88,21 @@ class SweepResult:
         row = max(rows, key=lambda r: (sign * r[self.metric], -r["iteration"]))
         metrics = {k: v for k, v in row.items() if not k.startswith(CONFIG_PREFIX)
                    and k not in NON_METRIC_COLUMNS and v is not None}
-        checkpoint, at = self._lineage_checkpoint(row["trial_id"], row["iteration"])
+        checkpoint, at = self._lineage_checkpoint(row["trial_id"], row["iteration"],
+                                                  row.get("generation") or 0)
         return BestTrial(trial_id=row["trial_id"], config=unflatten(row, CONFIG_PREFIX),
                          metrics=metrics, iteration=row["iteration"], checkpoint=checkpoint,
                          checkpoint_iteration=at)
 
-    def _lineage_checkpoint(self, trial_id: str, iteration: int) -> tuple[str | None, int | None]:
+    def _lineage_checkpoint(self, trial_id: str, iteration: int, generation: int
+                            ) -> tuple[str | None, int | None]:
         """The checkpoint saved at `iteration` of `trial_id`, else the nearest earlier one that
-        still exists, following PBT exploits back into the donor trial."""
+        still exists, following PBT exploits back into the donor trial (the donor's lineage as
+        it was when the exploit happened)."""
         rows = self.history.to_pylist()
         while trial_id is not None:
             own = sorted((r for r in rows if r["trial_id"] == trial_id
+                          and (r.get("generation") or 0) == generation
                           and r["iteration"] <= iteration), key=lambda r: -r["iteration"])
             donor = None
             for r in own:
@@ -106,7 +110,10 @@ class SweepResult:
                 if path and storage.exists(self._absolute(path)):
                     return self._absolute(path), r["iteration"]
                 if r.get("restored_from") not in (None, trial_id):
-                    donor, iteration = r["restored_from"], r["iteration"] - 1
+                    donor, iteration, when = r["restored_from"], r["iteration"] - 1, r["timestamp"]
+                    generation = max((d.get("generation") or 0 for d in rows
+                                      if d["trial_id"] == donor and d["timestamp"] < when),
+                                     default=0)
                     break
             trial_id = donor
         return None, None

@@ -37,7 +37,7 @@ from raysearch.results import (
 from raysearch.types import Metric
 
 TRIAL_COLUMNS = ("trial_id", "status")
-HISTORY_COLUMNS = ("trial_id", "iteration", "time_s")
+HISTORY_COLUMNS = ("trial_id", "iteration", "generation", "time_s")
 
 
 class SweepRecorder(Callback):
@@ -57,6 +57,7 @@ class SweepRecorder(Callback):
         self._last_flush = 0.0
         self._dirty = False
         self._write_failed = False
+        self._generation: dict[str, int] = {}
 
     def __getstate__(self) -> dict:
         # Tune pickles callbacks with the experiment; only settings travel, data stays in files.
@@ -79,7 +80,10 @@ class SweepRecorder(Callback):
                 if key:
                     self.trials[row[key]] = row
                 else:
-                    self.history[(row["trial_id"], row["iteration"])] = row
+                    key = _key(row["trial_id"], row["iteration"], row.get("generation") or 0)
+                    self.history[key] = row
+                    self._generation[row["trial_id"]] = max(
+                        key[2], self._generation.get(row["trial_id"], 0))
 
     def on_trial_start(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
         row = self._trial_row(trial)
@@ -95,12 +99,19 @@ class SweepRecorder(Callback):
         config = {CONFIG_PREFIX + k: v for k, v in flatten(result.get("config") or
                                                            trial.config).items()}
         self._dirty = True
-        self.history[(trial.trial_id, step)] = {
-            "trial_id": trial.trial_id, "iteration": step,
+        restored_from = _restored_from(trial, result)
+        if restored_from not in (None, trial.trial_id):
+            # A PBT exploit: a new lineage that may rewind below iterations already recorded;
+            # those stay, under the earlier generation (a retry or resume of the trial's own
+            # checkpoint re-runs the same lineage and replaces its rows: each result once).
+            self._generation[trial.trial_id] = self._generation.get(trial.trial_id, 0) + 1
+        generation = self._generation.get(trial.trial_id, 0)
+        self.history[_key(trial.trial_id, step, generation)] = {
+            "trial_id": trial.trial_id, "iteration": step, "generation": generation,
             "time_s": float(result.get("time_total_s", 0.0)), "timestamp": time.time(),
             "node": _node(result),
             **metrics, **config,
-            "restored_from": _restored_from(trial, result), "checkpoint": None,
+            "restored_from": restored_from, "checkpoint": None,
         }
         row = self._trial_row(trial)
         row.update({FINAL_PREFIX + k: v for k, v in metrics.items() if _is_number(v)})
@@ -119,8 +130,9 @@ class SweepRecorder(Callback):
         """A checkpoint this trial saved (with the result it was reported with)."""
         self._trial_row(trial)["checkpoint"] = checkpoint.path
         step = int((trial.last_result or {}).get("training_iteration", 0))
-        if (trial.trial_id, step) in self.history:
-            self.history[(trial.trial_id, step)]["checkpoint"] = checkpoint.path
+        key = _key(trial.trial_id, step, self._generation.get(trial.trial_id, 0))
+        if key in self.history:
+            self.history[key]["checkpoint"] = checkpoint.path
         # Everything up to a checkpoint is on disk before anything could resume from it, so a
         # killed driver loses no recorded result (later ones are re-run from the checkpoint).
         self._flush()
@@ -207,8 +219,8 @@ class SweepRecorder(Callback):
         self._write_failed = False
 
     def _write_tables(self) -> None:
-        history = sorted(self.history.values(), key=lambda r: (r["time_s"] is None, r["trial_id"],
-                                                                r["iteration"]))
+        history = sorted(self.history.values(), key=lambda r: (
+            r["time_s"] is None, r["trial_id"], r.get("generation") or 0, r["iteration"]))
         storage.write_table(storage.join(self.run_dir, HISTORY_FILE),
                             storage.table_from_rows(history, HISTORY_COLUMNS))
         trials = [self._ordered(r) for r in self.trials.values()]
@@ -241,6 +253,10 @@ class SweepRecorder(Callback):
             return None
         sign = 1 if self.metric.goal == "maximize" else -1
         return max(rows, key=lambda tv: sign * tv[1])
+
+
+def _key(trial_id: str, iteration: int, generation: int) -> tuple[str, int, int]:
+    return trial_id, int(iteration), int(generation)
 
 
 def _trial_of(path: str) -> str | None:
