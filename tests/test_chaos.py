@@ -38,7 +38,10 @@ def kill_driver_when(ray_session, argv: list[str], ready, what: str) -> None:
     try:
         wait_for(lambda: ready() or proc.poll() is not None, 180, what)
     finally:
-        os.killpg(proc.pid, signal.SIGKILL)
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:  # it had already ended (the sweep was done)
+            pass
         proc.wait()
     wait_for_orphans(ray_session)
 

@@ -72,18 +72,17 @@ class SweepRecorder(Callback):
 
     def setup(self, **info: Any) -> None:
         self._reset()
-        for name, key in ((HISTORY_FILE, None), (TRIALS_FILE, "trial_id")):
-            location = storage.join(self.run_dir, name)
-            if not storage.exists(location):
-                continue
-            for row in storage.read_table(location).to_pylist():
-                if key:
-                    self.trials[row[key]] = row
-                else:
-                    key = _key(row["trial_id"], row["iteration"], row.get("generation") or 0)
-                    self.history[key] = row
-                    self._generation[row["trial_id"]] = max(
-                        key[2], self._generation.get(row["trial_id"], 0))
+        for row in self._read(TRIALS_FILE):
+            self.trials[row["trial_id"]] = row
+        for row in self._read(HISTORY_FILE):
+            generation = row.get("generation") or 0
+            self.history[_key(row["trial_id"], row["iteration"], generation)] = row
+            self._generation[row["trial_id"]] = max(generation,
+                                                    self._generation.get(row["trial_id"], 0))
+
+    def _read(self, name: str) -> list[dict]:
+        location = storage.join(self.run_dir, name)
+        return storage.read_table(location).to_pylist() if storage.exists(location) else []
 
     def on_trial_start(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
         row = self._trial_row(trial)
