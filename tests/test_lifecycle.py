@@ -145,7 +145,7 @@ def raises(config):
 @pytest.mark.parametrize("function,expected", [
     ("no_metric", r"raysearch: error: trial \w+ reported no val_loss; it reported: epoch, loss"),
     ("text_metric", r"raysearch: error: trial \w+ reported val_loss='abc', not a number"),
-    ("raises", r"raysearch: error: trial \w+: ValueError: bad lr 0\.1\d"),
+    ("raises", r"raysearch: error: trial \w+: ValueError: bad lr 0\.[12]\d"),
 ])
 def test_a_trainable_that_fails_the_sweep_is_one_line_per_trial(function, expected, tmp_path,
                                                                  storage, capsys):
