@@ -157,3 +157,24 @@ def test_a_full_disk_keeps_the_tables_whole_and_says_so(ray_session, small_disk,
     rows = pq.read_table(run_dir / "history.parquet").to_pylist()  # whole, readable
     assert rows and len({(r["trial_id"], r["iteration"]) for r in rows}) == len(rows)
     assert not [p for p in run_dir.iterdir() if p.name.endswith(".tmp")]  # no half-written debris
+
+
+def test_tune_state_cut_short_is_put_back_from_its_last_whole_copy(tmp_path):
+    """What a full disk did to Ray's experiment state here (cut at a block boundary) is
+    repaired before `Tuner.restore` reads it."""
+    from raysearch.runner import tune_state
+
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    state = run_dir / "experiment_state-2026-11-25_06-59-14.json"
+    whole = json.dumps({"trial_data": [["x" * 5000, {}]], "runner_data": {}}).encode()
+    state.write_bytes(whole)
+    (run_dir / "tuner.pkl").write_bytes(b"pickled")
+    tune_state.back_up(str(run_dir))
+    state.write_bytes(whole[:4096])  # cut short
+    assert tune_state.repair(str(run_dir)) == [state.name]
+    assert state.read_bytes() == whole
+    assert tune_state.repair(str(run_dir)) == []  # a whole file is left alone
+    state.write_bytes(whole[:100])
+    tune_state.back_up(str(run_dir))  # a cut file never replaces the good copy
+    assert tune_state.repair(str(run_dir)) == [state.name] and state.read_bytes() == whole

@@ -135,8 +135,13 @@ def _fit(sweep: Sweep, run_dir: str, tuner: Any, options: RunOptions, started: f
 def _restored_tuner(sweep: Sweep, run_dir: str, options: RunOptions) -> Any:
     from ray import tune
 
+    from raysearch.runner import tune_state
     from raysearch.runner.trainable import ray_trainable
 
+    repaired = tune_state.repair(run_dir)
+    if repaired:
+        warnings.warn(f"Ray Tune's saved state was cut short ({', '.join(repaired)}; a full "
+                      f"disk?): resuming from its last whole copy", RaysearchNotice, stacklevel=4)
     if not tune.Tuner.can_restore(run_dir):
         warnings.warn("Ray Tune saved no experiment state before the driver stopped: the sweep "
                       "starts again in this run folder (results recorded so far are kept)",

@@ -34,6 +34,7 @@ from raysearch.results import (
     flatten,
     storage,
 )
+from raysearch.runner import tune_state
 from raysearch.types import Metric
 
 TRIAL_COLUMNS = ("trial_id", "status")
@@ -209,6 +210,7 @@ class SweepRecorder(Callback):
         next try rather than ending the sweep (the files on disk stay whole: atomic writes)."""
         try:
             self._write_tables()
+            tune_state.back_up(self.run_dir)
         except OSError as exc:
             if not self._write_failed:
                 logger.warning("cannot write the run folder's tables (%s); keeping results in "
