@@ -35,7 +35,7 @@ def summary(result: SweepResult, top: int = TOP_N) -> str:
             lines.append("its metrics: " + ", ".join(f"{k}={_fmt(v)}" for k, v in others.items()))
         if best.checkpoint:
             at = "" if best.checkpoint_iteration == best.iteration else \
-                f" (saved at iteration {best.checkpoint_iteration}, the nearest before the best)"
+                f" (saved at iteration {best.checkpoint_iteration}, the nearest kept)"
             lines.append(f"checkpoint: {best.checkpoint}{at}")
     target = result.spec["metric"].get("target")
     if target is not None:

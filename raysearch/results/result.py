@@ -45,7 +45,8 @@ COMPLETED, STOPPED, UNFINISHED, ERRORED, RUNNING, PENDING = (
 class BestTrial:
     """The trial whose objective peaked best, at its peak. `checkpoint` is the one saved at that
     iteration, or else the nearest earlier one of the same lineage (across PBT exploits) that
-    still exists; `checkpoint_iteration` says which."""
+    still exists, or else (older ones were rotated out by `checkpoint.keep`) the nearest later
+    one of the trial; `checkpoint_iteration` says which."""
 
     trial_id: str
     config: dict
@@ -100,6 +101,7 @@ class SweepResult:
         still exists, following PBT exploits back into the donor trial (the donor's lineage as
         it was when the exploit happened)."""
         rows = self.history.to_pylist()
+        start = (trial_id, iteration, generation)
         while trial_id is not None:
             own = sorted((r for r in rows if r["trial_id"] == trial_id
                           and (r.get("generation") or 0) == generation
@@ -116,6 +118,18 @@ class SweepResult:
                                      default=0)
                     break
             trial_id = donor
+        return self._later_checkpoint(rows, start)
+
+    def _later_checkpoint(self, rows: list[dict], start: tuple[str, int, int]
+                          ) -> tuple[str | None, int | None]:
+        """The nearest checkpoint after the best iteration of the same trial and generation."""
+        trial_id, iteration, generation = start
+        later = sorted((r for r in rows if r["trial_id"] == trial_id and r.get("checkpoint")
+                        and (r.get("generation") or 0) == generation
+                        and r["iteration"] > iteration), key=lambda r: r["iteration"])
+        for r in later:
+            if storage.exists(self._absolute(r["checkpoint"])):
+                return self._absolute(r["checkpoint"]), r["iteration"]
         return None, None
 
     def _absolute(self, path: str) -> str:

@@ -38,6 +38,7 @@ from raysearch.runner.session import DEFAULT_STORAGE, TUNE_ENV, RunOptions, ray_
 from raysearch.spec import Sweep, load_spec
 
 __all__ = ["run_sweep", "resume_sweep", "RunOptions", "DEFAULT_STORAGE"]
+MIN_CHECKPOINTS_KEPT = 2
 
 
 def run_sweep(sweep: Sweep, options: RunOptions | None = None) -> SweepResult:
@@ -191,11 +192,12 @@ def _tuner(sweep: Sweep, run_dir: str, options: RunOptions) -> Any:
             callbacks=callbacks,
             # an exploiting scheduler (PBT) keeps every checkpoint: a donor runs on after an
             # exploit is decided and would delete the checkpoint the exploiter is about to load
-            # kept: the `keep` best by the objective, and always the latest (Ray keeps it)
+            # the `keep` latest, and never fewer than 2: a driver killed between a new
+            # checkpoint (which deletes the oldest) and Tune's next state save leaves a state
+            # that names the previous one, which resume then needs (seen in the chaos test)
             checkpoint_config=tune.CheckpointConfig(
-                num_to_keep=None if scheduler.facts.exploits else sweep.checkpoint.keep,
-                checkpoint_score_attribute=sweep.metric.name,
-                checkpoint_score_order=sweep.metric.mode),
+                num_to_keep=None if scheduler.facts.exploits else
+                max(MIN_CHECKPOINTS_KEPT, sweep.checkpoint.keep)),
             failure_config=tune.FailureConfig(max_failures=sweep.max_failures),
         ),
     )
