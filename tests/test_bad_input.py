@@ -50,6 +50,8 @@ CASES = {
     # found by the property test: a list where a name goes
     "unhashable scheduler type": (digits_spec(scheduler={"type": []}),
                                   "scheduler: unknown scheduler []"),
+    "unhashable distribution": (digits_spec(parameters=params(lr={"distribution": [None]})),
+                                "parameters.lr: unknown distribution [None]"),
 }
 
 

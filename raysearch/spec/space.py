@@ -131,7 +131,7 @@ def parse_param(path: str, raw: Any) -> tuple[Param | None, list[str]]:
     if dist is None:
         return None, [f"{path}: cannot tell the distribution; give `value`, `values`, "
                       f"`min`+`max`, or `distribution` (one of {one_of(DISTRIBUTIONS)})"]
-    if dist not in DISTRIBUTIONS:
+    if not isinstance(dist, str) or dist not in DISTRIBUTIONS:
         return None, [f"{path}: unknown distribution {dist!r}{did_you_mean(dist, DISTRIBUTIONS)}; "
                       f"known: {one_of(DISTRIBUTIONS)}"]
     required, optional = DISTRIBUTIONS[dist]
