@@ -33,10 +33,16 @@ def test_trials_run_on_more_than_one_node(scenarios):
 
 def test_pbt_exploits_across_nodes(scenarios):
     history = raysearch.load(scenarios["pbt"]).history.to_pylist()
-    node_at = {(r["trial_id"], r["epoch"]): r["node"] for r in history}
-    crossed = [r for r in history
-               if r.get("restored_from") not in (None, r["trial_id"])
-               and node_at.get((r["restored_from"], r["epoch"] - 1)) not in (None, r["node"])]
+
+    def donor_node(row: dict) -> str | None:
+        """Where the donor wrote the checkpoint this row continued: its row one epoch earlier,
+        recorded before this one (a donor exploited later has newer rows at that epoch)."""
+        rows = [r for r in history if r["trial_id"] == row["restored_from"]
+                and r["epoch"] == row["epoch"] - 1 and r["timestamp"] < row["timestamp"]]
+        return max(rows, key=lambda r: r["timestamp"])["node"] if rows else None
+
+    crossed = [r for r in history if r.get("restored_from") not in (None, r["trial_id"])
+               and donor_node(r) not in (None, r["node"])]
     assert crossed, "no trial continued on one node from a checkpoint written on another"
 
 
