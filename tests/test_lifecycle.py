@@ -8,7 +8,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -71,7 +70,6 @@ def test_signal_stops_cleanly_and_resume_finishes(ray_session, tmp_path, sig, co
 
 def test_an_address_that_does_not_answer_fails_fast_and_leaves_nothing(tmp_path):
     storage = tmp_path / "runs"
-    start = time.monotonic()
     proc = driver(["run", str(long_spec(tmp_path)), "--storage", str(storage),
                    "--address", "127.0.0.1:1"])
     _, err = proc.communicate(timeout=60)
@@ -81,7 +79,6 @@ def test_an_address_that_does_not_answer_fails_fast_and_leaves_nothing(tmp_path)
         "refused); check the address, start one with `ray start --head`, or drop it to run on "
         "an embedded local Ray"]
     assert not storage.exists() or not list(storage.iterdir())
-    assert time.monotonic() - start < 60  # generous bound: it fails at once, not after retries
 
 
 @pytest.mark.slow
