@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -50,6 +52,16 @@ def max_iteration(storage: Path) -> int:
         return 0
 
 
+def latest_checkpoint_in_tune_state(run_dir: Path) -> list[str]:
+    """The checkpoint paths Ray Tune's newest saved state will restore trials from."""
+    from ray.tune.trainable.metadata import _TrainingRunMetadata
+
+    state = json.loads(max(run_dir.glob("experiment_state-*.json")).read_text())
+    latest = [_TrainingRunMetadata.from_json_state(m).checkpoint_manager.latest_checkpoint_result
+              for _, m in state["trial_data"]]
+    return [r.checkpoint.path for r in latest if r is not None]
+
+
 def test_killed_driver_resumes_from_checkpoints(ray_session, tmp_path, capsys):
     epochs = 300
     spec = tmp_path / "long.yaml"
@@ -73,9 +85,17 @@ def test_killed_driver_resumes_from_checkpoints(ray_session, tmp_path, capsys):
     before = pq.read_table(run_dir / "history.parquet").to_pylist()
     assert before and max(r["iteration"] for r in before) < epochs  # really interrupted
 
+    # the checkpoint-rotation race, made certain: one trial's checkpoint named in Tune's newest
+    # saved state is deleted (as `keep` does when the driver dies before Tune's next save)
+    named = latest_checkpoint_in_tune_state(run_dir)
+    assert named, "Tune saved no checkpoint in its state"
+    shutil.rmtree(run_dir / Path(named[0]).parent.name / Path(named[0]).name)
+
     assert main(["resume", str(run_dir), "--quiet"]) == 0
-    out = capsys.readouterr().out
+    captured = capsys.readouterr()
+    out = captured.out
     assert "2 trials: 2 completed" in out, out
+    assert "resume from their newest checkpoint on disk" in captured.err, captured.err
 
     after = pq.read_table(run_dir / "history.parquet").to_pylist()
     recorded = {(r["trial_id"], r["iteration"]) for r in after}

@@ -30,7 +30,19 @@ from raysearch.errors import (
     SweepInterrupted,
 )
 from raysearch.log import logger
-from raysearch.results import SPEC_FILE, SUMMARY_FILE, TRAINABLE_FILE, SweepResult, load, storage
+from raysearch.results import (
+    HISTORY_FILE,
+    PENDING,
+    RUNNING,
+    SPEC_FILE,
+    SUMMARY_FILE,
+    TRAINABLE_FILE,
+    TRIALS_FILE,
+    UNFINISHED,
+    SweepResult,
+    load,
+    storage,
+)
 from raysearch.runner.checks import check_resources, check_storage_visible
 from raysearch.runner.failures import explain, quiet_ray_logs
 from raysearch.runner.interrupt import stop_on_signals
@@ -143,6 +155,12 @@ def _restored_tuner(sweep: Sweep, run_dir: str, options: RunOptions) -> Any:
     if repaired:
         warnings.warn(f"Ray Tune's saved state was cut short ({', '.join(repaired)}; a full "
                       f"disk?): resuming from its last whole copy", RaysearchNotice, stacklevel=4)
+    changed = tune_state.reconcile(run_dir, _history_rows(run_dir), _cut_short(run_dir))
+    if changed["moved"]:
+        warnings.warn(f"Ray Tune's saved state named checkpoints deleted since (the driver was "
+                      f"killed between a checkpoint and Tune's next save): trial(s) "
+                      f"{', '.join(changed['moved'])} resume from their newest checkpoint on "
+                      f"disk", RaysearchNotice, stacklevel=4)
     if not tune.Tuner.can_restore(run_dir):
         warnings.warn("Ray Tune saved no experiment state before the driver stopped: the sweep "
                       "starts again in this run folder (results recorded so far are kept)",
@@ -150,6 +168,22 @@ def _restored_tuner(sweep: Sweep, run_dir: str, options: RunOptions) -> Any:
         return _tuner(sweep, run_dir, options)
     return tune.Tuner.restore(run_dir, trainable=ray_trainable(sweep), resume_unfinished=True,
                               resume_errored=True)
+
+
+def _cut_short(run_dir: str) -> set[str]:
+    """Trials left unfinished by a session that did not finish (it stopped on an error such as
+    a full disk, which ends Tune's live trials; a finished sweep's cuts at its target or time
+    budget are final): resume continues them."""
+    if load(run_dir).summary.get("finished"):
+        return set()
+    path = storage.join(run_dir, TRIALS_FILE)
+    rows = storage.read_table(path).to_pylist() if storage.exists(path) else []
+    return {r["trial_id"] for r in rows if r["status"] in (UNFINISHED, RUNNING, PENDING)}
+
+
+def _history_rows(run_dir: str) -> list[dict]:
+    path = storage.join(run_dir, HISTORY_FILE)
+    return storage.read_table(path).to_pylist() if storage.exists(path) else []
 
 
 def _tuner(sweep: Sweep, run_dir: str, options: RunOptions) -> Any:

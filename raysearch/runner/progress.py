@@ -36,7 +36,7 @@ REFRESH_S = 0.5
 class SweepSize:
     """What is known in advance of how long the sweep is."""
 
-    trials: int
+    trials: int  # -1: not known (trials run until a timeout or a stop)
     iterations: int | None = None  # per trial, when the spec fixes it
     time_budget_s: float | None = None
 
@@ -145,7 +145,7 @@ class ProgressReporter(Callback):
         if eta is not None:
             clock += f", ETA {_clock(eta)}"
         head.add_row(ProgressBar(total=max(total, 1e-9), completed=done, width=24),
-                     Text(f"{self._trials_done()}/{self.size.trials} trials  {clock}"))
+                     Text(f"{self._of_trials()} trials  {clock}"))
         status = Text(self._counts_text(trials) + " | " + (self._best() or "no result yet"),
                       no_wrap=True, overflow="ellipsis")
         return Group(head, status)
@@ -154,8 +154,12 @@ class ProgressReporter(Callback):
         _, _, eta = self._done_total_eta()
         clock = _clock(time.monotonic() - self._started) + \
             (f", ETA {_clock(eta)}" if eta is not None else "")
-        return (f"[{clock}] {self._trials_done()}/{self.size.trials} trials done | "
+        return (f"[{clock}] {self._of_trials()} trials done | "
                 f"{self._counts_text(trials)} | {self._best() or 'no result yet'}")
+
+    def _of_trials(self) -> str:
+        known = self.size.trials > 0
+        return f"{self._trials_done()}/{self.size.trials}" if known else str(self._trials_done())
 
     def _counts_text(self, trials: list) -> str:
         c = self.recorder.counts()
@@ -170,6 +174,11 @@ class ProgressReporter(Callback):
         """Work done and in all (iterations when the trial length is known, else trials), and
         the estimated seconds left."""
         elapsed = time.monotonic() - self._started
+        if self.size.trials <= 0:
+            done = float(self._trials_done())
+            left = None if self.size.time_budget_s is None else \
+                max(0.0, self.size.time_budget_s - elapsed)
+            return done, done, left
         if self.size.iterations:
             per = self.size.iterations
             done = sum(per if r["status"] in ENDED else min(r.get("iterations") or 0, per)

@@ -29,6 +29,7 @@ from raysearch.results import (
     RAY_KEYS,
     RUNNING,
     STOPPED,
+    STOPPED_EARLY,
     TRIALS_FILE,
     UNFINISHED,
     flatten,
@@ -145,7 +146,7 @@ class SweepRecorder(Callback):
         self._latest_checkpoint(trial, row)
         last = trial.last_result or {}
         if last.get(ENDED_ITSELF):
-            row["status"] = COMPLETED
+            row["status"] = STOPPED if last.get(STOPPED_EARLY) else COMPLETED
         elif last.get(CUT_BY_TARGET):
             row["status"] = UNFINISHED
         else:

@@ -59,3 +59,82 @@ def repair(run_dir: str) -> list[str]:
             storage.write_bytes(location, storage.read_bytes(storage.join(backup, name)))
             replaced.append(name)
     return replaced
+
+
+
+def reconcile(run_dir: str, history: list[dict], reopen: set[str]) -> dict[str, list[str]]:
+    """Make Tune's newest saved state fit what is on disk before `Tuner.restore` reads it.
+
+    - Tune saves its state every few seconds but rotates checkpoints (`keep`) as they are
+      written: a driver killed between the two leaves a state naming a checkpoint already
+      deleted, and the restore would fail that trial ("does not exist on storage anymore").
+      Such a trial is pointed at its newest checkpoint still on disk (its iteration read from
+      `history`), or at none (it starts again; rows it re-runs replace the recorded ones).
+    - Trials in `reopen` that Tune saved as TERMINATED (a sweep that stopped on an error, such
+      as a full disk, ends its live trials) are set PAUSED, so the restore continues them.
+    Returns the trial ids changed, under "moved" and "reopened"."""
+    changed: dict[str, list[str]] = {"moved": [], "reopened": []}
+    state_path = _newest_state(run_dir)
+    if state_path is None:
+        return changed
+    state = json.loads(storage.read_bytes(state_path))
+    for entry in state["trial_data"]:
+        trial = json.loads(entry[0])
+        fixed = _fixed_metadata(run_dir, entry[0], entry[1], history)
+        if fixed is not None:
+            entry[1] = fixed
+            changed["moved"].append(trial["trial_id"])
+        if trial["trial_id"] in reopen and trial.get("status") == "TERMINATED":
+            trial["status"] = "PAUSED"
+            entry[0] = json.dumps(trial, indent=2)
+            changed["reopened"].append(trial["trial_id"])
+    if changed["moved"] or changed["reopened"]:
+        storage.write_bytes(state_path, json.dumps(state).encode())
+    return changed
+
+def _newest_state(run_dir: str) -> str | None:
+    names = sorted(n for n in _state_files(run_dir) if n.startswith("experiment_state-"))
+    return storage.join(run_dir, names[-1]) if names else None
+
+
+def _fixed_metadata(run_dir: str, trial_json: str, metadata_json: str,
+                    history: list[dict]) -> str | None:
+    """The trial's run metadata pointing at a checkpoint on disk, or None if it already does."""
+    import posixpath
+
+    from ray.train import Checkpoint
+    from ray.train._internal.session import _TrainingResult
+    from ray.tune.experiment.trial import Trial
+    from ray.tune.trainable.metadata import _TrainingRunMetadata
+
+    metadata = _TrainingRunMetadata.from_json_state(metadata_json)
+    manager = metadata.checkpoint_manager
+    latest = manager.latest_checkpoint_result
+    if latest is None or _on_disk(run_dir, latest.checkpoint.path):
+        return None
+    trial = Trial.from_json_state(trial_json, stub=True)
+    iterations = {posixpath.basename(r["checkpoint"]): r["iteration"] for r in history
+                  if r.get("trial_id") == trial.trial_id and r.get("checkpoint")}
+    folder = storage.join(run_dir, posixpath.basename(trial.storage.trial_fs_path))
+    kept = sorted((n for n in iterations if storage.exists(storage.join(folder, n))),
+                  key=lambda n: iterations[n])
+    manager._checkpoint_results = [r for r in manager._checkpoint_results
+                                   if _on_disk(run_dir, r.checkpoint.path)]
+    if kept:
+        newest = _TrainingResult(
+            checkpoint=Checkpoint(posixpath.join(trial.storage.trial_fs_path, kept[-1]),
+                                  latest.checkpoint.filesystem),
+            metrics={"training_iteration": iterations[kept[-1]]})
+        manager._checkpoint_results.append(newest)
+        manager._latest_checkpoint_result = newest
+    else:
+        manager._latest_checkpoint_result = None
+    metadata.invalidate_cache()
+    return metadata.get_json_state()
+
+
+def _on_disk(run_dir: str, checkpoint_path: str) -> bool:
+    """Whether a checkpoint Tune names exists, looked up in this run folder (it may have been
+    moved since Tune wrote the absolute path)."""
+    parts = checkpoint_path.replace("\\", "/").rstrip("/").split("/")
+    return storage.exists(storage.join(run_dir, *parts[-2:]))
