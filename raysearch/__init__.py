@@ -33,7 +33,12 @@ if TYPE_CHECKING:
     from raysearch.spec import Sweep, load_spec
 
 
+_FRONT_ENDS = ("optuna",)  # ways in, imported as submodules on first use: raysearch.optuna
+
+
 def __getattr__(name: str) -> Any:
+    if name in _FRONT_ENDS:
+        return importlib.import_module(f"raysearch.{name}")
     if name not in _EXPORTS:
         raise AttributeError(f"module 'raysearch' has no attribute {name!r}")
     value = getattr(importlib.import_module(_EXPORTS[name]), name)
@@ -42,4 +47,4 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted([*globals(), *_EXPORTS])
+    return sorted([*globals(), *_EXPORTS, *_FRONT_ENDS])

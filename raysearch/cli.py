@@ -66,7 +66,39 @@ def build_parser() -> argparse.ArgumentParser:
     spec_args(validate)
 
     sub.add_parser("trainables", help="list registered trainables")
+
+    opt = sub.add_parser("optuna", help="run an Optuna objective(trial) on Ray (a new study, or "
+                                        "one continued from --storage)")
+    opt.add_argument("objective", help="'path/to/file.py:objective' or 'module:objective'")
+    opt.add_argument("--n-trials", type=int, metavar="N", help="trials to run (default: until "
+                                                               "--timeout or Ctrl-C)")
+    opt.add_argument("--timeout", type=float, metavar="S", help="start no trial after S seconds")
+    opt.add_argument("--direction", action="append", metavar="DIR",
+                     help="minimize (default) or maximize; repeat for a multi-objective study")
+    opt.add_argument("--storage", help="Optuna storage URL (sqlite:///study.db, ...): the "
+                                       "study is kept there and continued if it exists")
+    opt.add_argument("--study-name", help="the study's name (needed to continue one)")
+    opt.add_argument("--sampler", choices=sorted(OPTUNA_SAMPLERS),
+                     help="default: Optuna's (TPE; NSGA-II for several objectives)")
+    opt.add_argument("--pruner", choices=sorted(OPTUNA_PRUNERS),
+                     help="default: Optuna's (median)")
+    opt.add_argument("--seed", type=int, help="the sampler's seed")
+    opt.add_argument("--max-concurrent", type=int, metavar="N", help="trials at once")
+    opt.add_argument("--cpu", type=float, default=1, help="CPUs per trial (default 1)")
+    opt.add_argument("--gpu", type=float, default=0, help="GPUs per trial, fractions pack trials "
+                                                          "on one GPU (default 0)")
+    opt.add_argument("--address", help="Ray cluster to use (as for run)")
+    opt.add_argument("--runs", default="runs", help="where the run folder goes (default ./runs)")
+    opt.add_argument("--name", help="the run's name (default: the study's)")
+    _output_args(opt)
     return parser
+
+
+OPTUNA_SAMPLERS = {"tpe": "TPESampler", "random": "RandomSampler", "cmaes": "CmaEsSampler",
+                   "gp": "GPSampler", "nsgaii": "NSGAIISampler", "qmc": "QMCSampler"}
+OPTUNA_PRUNERS = {"median": "MedianPruner", "none": "NopPruner", "hyperband": "HyperbandPruner",
+                  "successive_halving": "SuccessiveHalvingPruner",
+                  "percentile": "PercentilePruner"}
 
 
 def _output_args(p: argparse.ArgumentParser) -> None:
@@ -183,6 +215,44 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_optuna(args: argparse.Namespace) -> int:
+    import optuna
+
+    import raysearch.optuna
+    from raysearch.spec.targets import resolve_trainable
+
+    problems = []
+    directions = args.direction or ["minimize"]
+    bad = [d for d in directions if d not in ("minimize", "maximize")]
+    if bad:
+        problems.append(f"--direction: expected minimize or maximize, got {bad[0]!r}")
+    if ":" not in args.objective:
+        problems.append(f"objective: give 'path/to/file.py:objective' or 'module:objective', "
+                        f"got {args.objective!r}")
+    if problems:
+        raise SpecError(problems)
+    objective = resolve_trainable(args.objective, "objective").function
+    sampler = None
+    if args.sampler or args.seed is not None:
+        name = OPTUNA_SAMPLERS[args.sampler or ("nsgaii" if len(directions) > 1 else "tpe")]
+        sampler = getattr(optuna.samplers, name)(seed=args.seed)
+    pruner = getattr(optuna.pruners, OPTUNA_PRUNERS[args.pruner])() if args.pruner else None
+    try:
+        study = optuna.create_study(storage=args.storage, study_name=args.study_name,
+                                    directions=directions, sampler=sampler, pruner=pruner,
+                                    load_if_exists=args.study_name is not None)
+    except Exception as exc:  # a storage URL Optuna cannot open, a direction mismatch ...
+        raise SpecError(f"--storage: {type(exc).__name__}: {exc}") from None
+    from raysearch.runner import RunOptions
+
+    return _finished(raysearch.optuna.run_study(
+        study, objective, n_trials=args.n_trials, timeout=args.timeout,
+        resources={"cpu": args.cpu, "gpu": args.gpu}, max_concurrent=args.max_concurrent,
+        options=RunOptions(address=args.address, storage=args.runs, name=args.name,
+                           progress_every_s=None if args.quiet else 10.0,
+                           verbose=args.verbose)))
+
+
 def cmd_trainables(args: argparse.Namespace) -> int:
     from raysearch.registry import TRAINABLES
     from raysearch.spec.space import describe_space, parse_parameters
@@ -200,7 +270,7 @@ def cmd_trainables(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"run": cmd_run, "resume": cmd_resume, "report": cmd_report,
-            "validate": cmd_validate, "trainables": cmd_trainables}
+            "validate": cmd_validate, "trainables": cmd_trainables, "optuna": cmd_optuna}
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -88,6 +88,9 @@ class SearcherFacts:
     weights_categoricals: bool = True  # honours `probabilities` on categoricals
     enumerates_grid: bool = False  # runs each combination once: the grid's size is the run_cap
     model_based: bool = True  # proposes from results (PBT refuses such a search algorithm)
+    front_end: str | None = None  # runs only through this way in (a live object, not a spec)
+    metric_at_end: bool = False  # trials report the metric once, at their end (an objective's
+    # return value); their intermediate results carry other keys
 
 
 @dataclass(frozen=True)

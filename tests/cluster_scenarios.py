@@ -14,11 +14,13 @@ import threading
 import time
 from pathlib import Path
 
+import optuna
 import pyarrow.parquet as pq
 import ray
 from ray.cluster_utils import Cluster
 
 import raysearch
+from tests import optuna_objectives
 from tests.conftest import digits_spec
 
 SPACE = {"lr": {"distribution": "log_uniform_values", "min": 1e-3, "max": 2e-1},
@@ -35,6 +37,13 @@ def main(storage: str) -> None:
     out["spread"] = raysearch.run(digits_spec(
         parameters={**SPACE, "epochs": {"value": 3}}, run_cap=4, name="spread"),
         storage=storage, quiet=True).path
+
+    # an Optuna objective, unchanged: its trials spread over both nodes, the study on the head
+    study = optuna.create_study(direction="maximize",
+                                sampler=optuna.samplers.RandomSampler(seed=0))
+    out["optuna"] = raysearch.optuna.optimize(study, optuna_objectives.conditional, n_trials=4,
+                                              max_concurrent=2, storage=storage, quiet=True).path
+    out["optuna_trials"] = [[t.number, t.state.name, t.value] for t in study.trials]
 
     out["pbt"] = raysearch.run(digits_spec(
         parameters={**SPACE, "epochs": {"value": 8}}, run_cap=4, seed=3, name="pbt",

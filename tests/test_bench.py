@@ -65,3 +65,12 @@ def test_scaling_bench(tmp_path):
     run("bench.scaling", "--trials", "2", "--epochs", "1", "--out", str(out))
     runs = json.loads(out.read_text())["runs"]
     assert [r["max_concurrent"] for r in runs] == [1, 2, 2] and all(r["wall_s"] > 0 for r in runs)
+
+
+def test_optuna_roundtrip_bench(ray_session, tmp_path):
+    out = tmp_path / "optuna.json"
+    run("bench.optuna_roundtrip", "--trials", "2", "--calls", "3", "--address",
+        ray_session.get_runtime_context().gcs_address, "--out", str(out))
+    result = json.loads(out.read_text())
+    for way in ("raysearch_optuna", "optuna_in_process"):
+        assert result[way]["trials"] == 2 and result[way]["suggest_ms_median"] > 0

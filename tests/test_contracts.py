@@ -31,7 +31,9 @@ def test_every_scheduler_has_contract_options():
     assert set(SCHEDULER_OPTIONS) == set(SCHEDULERS.names())
 
 
-@pytest.mark.parametrize("name", SEARCHERS.names())
+# a front-end's searcher runs a live object (an Optuna study), not a spec: its own tests cover it
+@pytest.mark.parametrize("name", [n for n in SEARCHERS.names()
+                                  if not SEARCHERS.get(n).facts.front_end])
 def test_searcher_contract(name, tmp_path):
     check_searcher(name, str(tmp_path), SEARCHER_OPTIONS.get(name))
 

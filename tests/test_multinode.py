@@ -1,4 +1,5 @@
-"""On a real 2-node Ray cluster (tests/cluster_scenarios.py): trials spread over nodes, PBT
+"""On a real 2-node Ray cluster (tests/cluster_scenarios.py): trials spread over nodes, an
+Optuna objective's trials too, PBT
 exploits across nodes, and removing a worker node mid-sweep loses no trial."""
 
 from __future__ import annotations
@@ -28,6 +29,15 @@ def scenarios(tmp_path_factory) -> dict:
 def test_trials_run_on_more_than_one_node(scenarios):
     trials = raysearch.load(scenarios["spread"]).trials.to_pylist()
     assert len(trials) == 4 and all(t["status"] == "completed" for t in trials)
+    assert {t["node"] for t in trials} == {scenarios["head"], scenarios["worker"]}
+
+
+def test_an_optuna_objective_runs_on_both_nodes(scenarios):
+    states = {number: (state, value) for number, state, value in scenarios["optuna_trials"]}
+    assert sorted(states) == [0, 1, 2, 3] and all(s == "COMPLETE" for s, _ in states.values())
+    trials = raysearch.load(scenarios["optuna"]).trials.to_pylist()
+    assert {t["config.optuna_trial"]: t["final.value"] for t in trials} == \
+        {n: v for n, (_, v) in states.items()}
     assert {t["node"] for t in trials} == {scenarios["head"], scenarios["worker"]}
 
 

@@ -14,6 +14,7 @@ from raysearch.results.result import (
     RUNNING,
     SPEC_FILE,
     STOPPED,
+    STOPPED_EARLY,
     SUMMARY_FILE,
     TRAINABLE_FILE,
     TRIALS_FILE,
@@ -28,4 +29,5 @@ from raysearch.results.result import (
 __all__ = ["SweepResult", "BestTrial", "load", "flatten", "unflatten", "SPEC_FILE", "TRIALS_FILE",
            "HISTORY_FILE", "SUMMARY_FILE", "CONFIG_PREFIX", "FINAL_PREFIX", "BEST_PREFIX",
            "COMPLETED", "STOPPED", "ERRORED", "RUNNING", "PENDING", "RAY_KEYS",
-           "UNFINISHED", "TRAINABLE_FILE", "ENDED_ITSELF", "CUT_BY_TARGET"]
+           "UNFINISHED", "TRAINABLE_FILE", "ENDED_ITSELF", "CUT_BY_TARGET",
+           "STOPPED_EARLY"]

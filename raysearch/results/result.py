@@ -30,7 +30,10 @@ RAY_KEYS = {
 }
 # Marks the sweep's stopper puts on a raw result (never metrics): how the trial ended.
 ENDED_ITSELF, CUT_BY_TARGET = "_raysearch_ended_itself", "_raysearch_cut_by_target"
-RAY_KEYS = RAY_KEYS | {ENDED_ITSELF, CUT_BY_TARGET}
+# A trainable's own mark on its last result: it ended itself early (an Optuna objective that
+# raised TrialPruned): recorded as stopped early, not completed.
+STOPPED_EARLY = "_raysearch_stopped_early"
+RAY_KEYS = RAY_KEYS | {ENDED_ITSELF, CUT_BY_TARGET, STOPPED_EARLY}
 # history.parquet columns that are bookkeeping, not metrics
 NON_METRIC_COLUMNS = ("trial_id", "iteration", "generation", "time_s", "timestamp", "node", "restored_from",
                       "node_id", "checkpoint")

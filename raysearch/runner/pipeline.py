@@ -59,7 +59,7 @@ def run_sweep(sweep: Sweep, options: RunOptions | None = None) -> SweepResult:
     options = options or RunOptions()
     if options.name:
         sweep = dataclasses.replace(sweep, name=options.name)
-    with scoped_environ(TUNE_ENV), ray_session(options):
+    with scoped_environ(_tune_env(sweep)), ray_session(options):
         check_resources(sweep, options.autoscaling)
         run_dir = _new_run_dir(options.storage, sweep.name)  # only once Ray answered
         storage.write_text(storage.join(run_dir, SPEC_FILE),
@@ -89,11 +89,21 @@ def resume_sweep(run_dir: str, options: RunOptions | None = None,
     sweep = _stored_sweep(run_dir, yaml.safe_load(storage.read_text(spec_path)), trainable)
     previous_wall_s = load(run_dir).summary.get("wall_time_s", 0.0)
     started = time.time()
-    with scoped_environ(TUNE_ENV), ray_session(options):
+    with scoped_environ(_tune_env(sweep)), ray_session(options):
         check_resources(sweep, options.autoscaling)
         check_storage_visible(run_dir)
         return _fit(sweep, run_dir, _restored_tuner(sweep, run_dir, options), options, started,
                     previous_wall_s)
+
+
+def _tune_env(sweep: Sweep) -> dict[str, str]:
+    """Tune's environment for this sweep: a searcher whose trials report the metric only at
+    their end (an objective's return value) turns off Tune's check that every result has it."""
+    from raysearch.registry import SEARCHERS
+
+    if SEARCHERS.get(sweep.method).facts.metric_at_end:
+        return {**TUNE_ENV, "TUNE_DISABLE_STRICT_METRIC_CHECKING": "1"}
+    return TUNE_ENV
 
 
 def _stored_sweep(run_dir: str, raw: dict, trainable: Callable | None) -> Sweep:

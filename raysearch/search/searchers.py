@@ -159,3 +159,9 @@ def optuna_tpe(space: Space, metric: str, mode: str, seed: int | None, *,
 
     sampler = TPESampler(seed=seed, n_startup_trials=n_startup_trials, multivariate=multivariate)
     return _optuna(space, metric, mode, sampler)
+
+
+# ---------------------------------------------------------------- an Optuna study, define-by-run
+
+SEARCHERS.register("optuna-study", "raysearch.optuna.searcher:optuna_study", model_based=True,
+                   metric_at_end=True, front_end="raysearch.optuna.optimize(study, objective, ...)")

@@ -154,6 +154,10 @@ def parse_sweep(raw: Mapping) -> Sweep:
     searcher = SEARCHERS.get(method) if method in SEARCHERS else None
     if searcher is None:
         problems.append(SEARCHERS.unknown(method, "method"))
+    elif searcher.facts.front_end:
+        problems.append(f"method: {method} runs a live object, not a spec: use "
+                        f"{searcher.facts.front_end}")
+        searcher = None
 
     metric = _metric(top["metric"], info, [] if unknown_trainable else problems)
 
@@ -211,11 +215,13 @@ def check_space(searcher: Entry, space: Space) -> list[str]:
     problems = []
     for p in iter_params(space):
         if p.distribution in searcher.facts.cannot_express:
-            able = [e.name for e in SEARCHERS if p.distribution not in e.facts.cannot_express]
+            able = [e.name for e in SEARCHERS if p.distribution not in e.facts.cannot_express
+                    and not e.facts.front_end]
             problems.append(f"{p.path}: method {searcher.name!r} cannot express distribution "
                             f"{p.distribution}; use method {' or '.join(able)}")
         elif p.probabilities is not None and not searcher.facts.weights_categoricals:
-            able = [e.name for e in SEARCHERS if e.facts.weights_categoricals]
+            able = [e.name for e in SEARCHERS if e.facts.weights_categoricals
+                    and not e.facts.front_end]
             problems.append(f"{p.path}: method {searcher.name!r} ignores `probabilities`; "
                             f"use method {' or '.join(able)}, or drop `probabilities`")
     return problems

@@ -12,14 +12,14 @@ from raysearch.registry import TRAINABLES, Entry, load_target
 from raysearch.types import TrainableInfo
 
 
-def resolve_trainable(target: Any) -> Entry[TrainableInfo]:
+def resolve_trainable(target: Any, where: str = "trainable") -> Entry[TrainableInfo]:
     """The registry entry `target` names, or an entry for a user's function; SpecError (one
-    line) when it can't be found."""
+    line, naming `where`) when it can't be found."""
     if callable(target):
         return Entry(getattr(target, "__name__", "trainable"), target, TrainableInfo(),
                      "trainable")
     if not isinstance(target, str) or not target:
-        raise SpecError(f"trainable: expected a name or 'module:function', got {target!r}")
+        raise SpecError(f"{where}: expected a name or 'module:function', got {target!r}")
     if ":" not in target:
         if target not in TRAINABLES:
             raise SpecError(TRAINABLES.unknown(target, "trainable") +
@@ -29,33 +29,33 @@ def resolve_trainable(target: Any) -> Entry[TrainableInfo]:
     if module.endswith(".py"):
         path = Path(module).expanduser().resolve()
         if not path.is_file():
-            raise SpecError(f"trainable: {target!r}: no such file {path}")
+            raise SpecError(f"{where}: {target!r}: no such file {path}")
         target = f"{path}:{attribute}"
-    function = _load(target, module, attribute)
+    function = _load(target, module, attribute, where)
     return Entry(attribute, target, TrainableInfo(), "trainable") if callable(function) else \
-        _not_callable(module, attribute)
+        _not_callable(module, attribute, where)
 
 
-def _load(target: str, module: str, attribute: str) -> Callable | None:
+def _load(target: str, module: str, attribute: str, where: str) -> Callable | None:
     try:
         return load_target(target)
     except AttributeError:
         return None
     except ImportError as exc:
-        raise SpecError(f"trainable: cannot import module {module!r} ({exc}); is it on "
+        raise SpecError(f"{where}: cannot import module {module!r} ({exc}); is it on "
                         f"PYTHONPATH?") from None
     except SpecError:
         raise
     except Exception as exc:  # the user's module raised while importing
-        raise SpecError(f"trainable: importing {module} failed: {type(exc).__name__}: {exc}") \
+        raise SpecError(f"{where}: importing {module} failed: {type(exc).__name__}: {exc}") \
             from None
 
 
-def _not_callable(module: str, attribute: str) -> Entry:
+def _not_callable(module: str, attribute: str, where: str) -> Entry:
     import sys
 
     loaded = sys.modules.get(module) or next(
         (m for m in sys.modules.values() if getattr(m, "__file__", None) == module), None)
     names = [n for n in dir(loaded) if not n.startswith("_")] if loaded else []
-    raise SpecError(f"trainable: {module} has no function {attribute!r}"
+    raise SpecError(f"{where}: {module} has no function {attribute!r}"
                     f"{did_you_mean(attribute, names)}")
