@@ -4,9 +4,11 @@ process killed; a full disk, then room again. Every recorded result is kept exac
 the sweep completes.
 
 A mid-sweep kill can land between a checkpoint rotation and Ray Tune's next experiment-state
-save (every 2 s), leaving a saved state that names a checkpoint already deleted; resume points
-such a trial at its newest checkpoint on disk (`runner.tune_state.reconcile`; the race is
-forced deterministically in tests/test_resume.py)."""
+save (every 2 s), leaving a saved state that names a checkpoint already deleted, or between a
+table flush (every 10 s) and Tune's next save, leaving a state ahead of the recorded results;
+resume points such a trial at its newest recorded checkpoint on disk
+(`runner.tune_state.reconcile`; both races are forced deterministically in
+tests/test_resume.py)."""
 
 from __future__ import annotations
 

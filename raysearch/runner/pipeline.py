@@ -167,10 +167,11 @@ def _restored_tuner(sweep: Sweep, run_dir: str, options: RunOptions) -> Any:
                       f"disk?): resuming from its last whole copy", RaysearchNotice, stacklevel=4)
     changed = tune_state.reconcile(run_dir, _history_rows(run_dir), _cut_short(run_dir))
     if changed["moved"]:
-        warnings.warn(f"Ray Tune's saved state named checkpoints deleted since (the driver was "
-                      f"killed between a checkpoint and Tune's next save): trial(s) "
-                      f"{', '.join(changed['moved'])} resume from their newest checkpoint on "
-                      f"disk", RaysearchNotice, stacklevel=4)
+        warnings.warn(f"Ray Tune's saved state named checkpoints deleted since, or newer than "
+                      f"the recorded results (the driver was killed between a checkpoint and "
+                      f"the next save): trial(s) {', '.join(changed['moved'])} resume from "
+                      f"their newest recorded checkpoint on disk", RaysearchNotice,
+                      stacklevel=4)
     if not tune.Tuner.can_restore(run_dir):
         warnings.warn("Ray Tune saved no experiment state before the driver stopped: the sweep "
                       "starts again in this run folder (results recorded so far are kept)",

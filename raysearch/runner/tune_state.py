@@ -61,15 +61,18 @@ def repair(run_dir: str) -> list[str]:
     return replaced
 
 
-
 def reconcile(run_dir: str, history: list[dict], reopen: set[str]) -> dict[str, list[str]]:
     """Make Tune's newest saved state fit what is on disk before `Tuner.restore` reads it.
 
     - Tune saves its state every few seconds but rotates checkpoints (`keep`) as they are
       written: a driver killed between the two leaves a state naming a checkpoint already
       deleted, and the restore would fail that trial ("does not exist on storage anymore").
-      Such a trial is pointed at its newest checkpoint still on disk (its iteration read from
-      `history`), or at none (it starts again; rows it re-runs replace the recorded ones).
+    - The recorder flushes its tables every few seconds too: a driver killed between a flush
+      and Tune's next save leaves a state naming a checkpoint newer than the trial's last
+      recorded result; restoring from it would leave the results in between unrecorded.
+    Such a trial is pointed at its newest checkpoint that is on disk and recorded in `history`
+    (its iteration read from there), or at none (it starts again; rows it re-runs replace the
+    recorded ones), so that every result ends up recorded exactly once.
     - Trials in `reopen` that Tune saved as TERMINATED (a sweep that stopped on an error, such
       as a full disk, ends its live trials) are set PAUSED, so the restore continues them.
     Returns the trial ids changed, under "moved" and "reopened"."""
@@ -92,6 +95,7 @@ def reconcile(run_dir: str, history: list[dict], reopen: set[str]) -> dict[str, 
         storage.write_bytes(state_path, json.dumps(state).encode())
     return changed
 
+
 def _newest_state(run_dir: str) -> str | None:
     names = sorted(n for n in _state_files(run_dir) if n.startswith("experiment_state-"))
     return storage.join(run_dir, names[-1]) if names else None
@@ -110,11 +114,14 @@ def _fixed_metadata(run_dir: str, trial_json: str, metadata_json: str,
     metadata = _TrainingRunMetadata.from_json_state(metadata_json)
     manager = metadata.checkpoint_manager
     latest = manager.latest_checkpoint_result
-    if latest is None or _on_disk(run_dir, latest.checkpoint.path):
+    if latest is None:
         return None
     trial = Trial.from_json_state(trial_json, stub=True)
     iterations = {posixpath.basename(r["checkpoint"]): r["iteration"] for r in history
                   if r.get("trial_id") == trial.trial_id and r.get("checkpoint")}
+    if _on_disk(run_dir, latest.checkpoint.path) and \
+            posixpath.basename(latest.checkpoint.path.rstrip("/")) in iterations:
+        return None
     folder = storage.join(run_dir, posixpath.basename(trial.storage.trial_fs_path))
     kept = sorted((n for n in iterations if storage.exists(storage.join(folder, n))),
                   key=lambda n: iterations[n])
