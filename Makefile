@@ -45,6 +45,7 @@ bench: setup
 	$(BIN)/python -m bench.throughput --epochs 3 --out bench/results/throughput.json
 	$(BIN)/python -m bench.scaling --trials 8 --epochs 2 --out bench/results/scaling.json
 	$(BIN)/python -m bench.optuna_roundtrip --trials 20 --calls 20 --out bench/results/optuna_roundtrip.json
+	$(BIN)/python -m bench.sklearn_search --seeds 0 1 2 --out bench/results/sklearn_search.json
 	$(BIN)/python -m bench.time_to_accuracy --budget $(BUDGET) \
 		--out bench/results/time_to_accuracy.json --plot bench/time_to_accuracy.png
 

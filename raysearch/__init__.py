@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from raysearch.spec import Sweep, load_spec
 
 
-_FRONT_ENDS = ("optuna",)  # ways in, imported as submodules on first use: raysearch.optuna
+_FRONT_ENDS = ("optuna", "sklearn")  # ways in, imported as submodules on first use
 
 
 def __getattr__(name: str) -> Any:

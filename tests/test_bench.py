@@ -74,3 +74,12 @@ def test_optuna_roundtrip_bench(ray_session, tmp_path):
     result = json.loads(out.read_text())
     for way in ("raysearch_optuna", "optuna_in_process"):
         assert result[way]["trials"] == 2 and result[way]["suggest_ms_median"] > 0
+
+
+def test_sklearn_search_bench(tmp_path):
+    out = tmp_path / "sklearn.json"
+    run("bench.sklearn_search", "--seeds", "0", "--n-iter", "2", "--epochs", "2", "--out",
+        str(out))
+    summary = json.loads(out.read_text())["summary"]
+    assert set(summary) == {"sklearn", "raysearch", "raysearch+asha"}
+    assert all(0 < row["best_score_median"] <= 1 for row in summary.values())

@@ -15,7 +15,8 @@ from tests.conftest import EXAMPLES, ROOT, digits_spec
 PACKAGES = ["raysearch", "schedulers", "trainables", "raysearch.types", "raysearch.errors",
             "raysearch.schema", "raysearch.registry", "raysearch.spec", "raysearch.search",
             "raysearch.search.searchers", "raysearch.results", "raysearch.report",
-            "raysearch.runner", "raysearch.api", "raysearch.cli", "raysearch.testing"]
+            "raysearch.runner", "raysearch.api", "raysearch.cli", "raysearch.testing",
+            "raysearch.optuna", "raysearch.sklearn"]
 
 
 def fresh(code: str) -> subprocess.CompletedProcess:

@@ -22,8 +22,10 @@ def ray_trainable(sweep: Sweep) -> Any:
         cloudpickle.register_pickle_by_value(module)  # loaded from a file: workers can't import it
     accepted = inspect.signature(function).parameters
     extra: dict[str, Any] = {}
-    if entry.facts.load_data is not None and "data" in accepted:
-        extra["data"] = load_target(entry.facts.load_data)()
+    # a registered trainable's data loader, else the one a front-end gave (its user's data)
+    load_data = entry.facts.load_data or sweep.trainable_info.load_data
+    if load_data is not None and "data" in accepted:
+        extra["data"] = load_target(load_data)()
     if "checkpoint_every" in accepted:
         extra["checkpoint_every"] = sweep.checkpoint.every
     function = tune.with_parameters(function, **extra) if extra else function
