@@ -104,6 +104,7 @@ class _IncrementalFold:
 
     def step(self) -> dict:
         from sklearn.model_selection._validation import _score
+        from sklearn.utils.validation import _num_samples
 
         start = time.time()
         if self.error is None:
@@ -114,8 +115,7 @@ class _IncrementalFold:
                     raise
                 self.error = f"{type(exc).__name__}: {exc}"
         self.fit_time += time.time() - start
-        out = {"fit_time": self.fit_time, "n_test_samples": len(self.y_test if self.y_test is not
-                                                                 None else self.X_test)}
+        out = {"fit_time": self.fit_time, "n_test_samples": _num_samples(self.X_test)}
         start = time.time()
         if self.error is None:
             score = dict(self.job.score_params)
