@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 import warnings
 from collections.abc import Sequence
@@ -212,6 +213,14 @@ def cmd_validate(args: argparse.Namespace) -> int:
     width = max(len(name) for name, _ in rows)
     for name, text in rows:
         print(f"  {name:<{width}}  {text}")
+    if sweep.program:
+        from raysearch.spec.wandb import command_line
+
+        example = {p.path.removeprefix("parameters."): p.value if p.value is not None else p.values[0]
+                   if p.values else p.min for p in sweep.params()}
+        print(f"program: {sweep.program} (each trial runs it in {os.path.dirname(sweep.program)})")
+        print("one trial's command: " + " ".join(
+            command_line(sweep.command, sweep.program, example, "python", "CONFIG.json")))
     return EXIT_OK
 
 

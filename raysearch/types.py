@@ -105,6 +105,16 @@ class TrackerFacts:
 
 
 @dataclass(frozen=True)
+class ProgramSpec:
+    """A W&B sweep's training script as each trial runs it."""
+
+    path: str  # absolute
+    command: tuple[str, ...]  # W&B's command, macros unexpanded
+    metric: str  # the sweep's metric: a result is reported each time the script logs it
+    sweep_id: str = "raysearch"
+
+
+@dataclass(frozen=True)
 class TrainableInfo:
     """What raysearch knows about a training function besides the function itself."""
 

@@ -13,7 +13,7 @@ from raysearch.spec import load_spec
 from tests.conftest import EXAMPLES
 
 WANDB_SWEEP = EXAMPLES / "wandb" / "sweep.yaml"
-WANDB_TRAIN = EXAMPLES / "wandb" / "train.py"
+WANDB_TRAIN = EXAMPLES / "wandb" / "ported.py"  # train.py as a Ray Tune function
 
 
 def test_validate_prints_the_resolved_space_and_ignored_keys(capsys):
@@ -22,11 +22,18 @@ def test_validate_prints_the_resolved_space_and_ignored_keys(capsys):
     assert "bayes search over 3 parameters" in out and "scheduler asha" in out
     assert "learning_rate  uniform min=0.0001, max=0.1" in out
     assert "optimizer      categorical ['adam', 'sgd']" in out
-    assert "raysearch: note: ignoring W&B-only key(s) program" in err
+    assert "raysearch: note: ignoring program/command: the trainable given runs in-process" \
+        in err
 
 
-def test_wandb_file_without_trainable_says_how_to_give_one(capsys):
-    assert main(["validate", str(WANDB_SWEEP)]) == 2
+def test_wandb_file_without_trainable_runs_its_program(capsys):
+    assert main(["validate", str(WANDB_SWEEP)]) == 0
+    assert f"program: {EXAMPLES / 'wandb' / 'train.py'}" in capsys.readouterr().out
+
+
+def test_a_spec_without_trainable_or_program_says_how_to_give_one(capsys, tmp_path):
+    (tmp_path / "s.yaml").write_text("metric: {name: loss}\n")
+    assert main(["validate", str(tmp_path / "s.yaml")]) == 2
     assert "pass --trainable" in capsys.readouterr().err
 
 

@@ -10,6 +10,7 @@ from typing import Any
 from raysearch.registry import load_target
 from raysearch.spec import Sweep
 from raysearch.spec.targets import resolve_trainable
+from raysearch.types import ProgramSpec
 
 
 def ray_trainable(sweep: Sweep) -> Any:
@@ -28,6 +29,9 @@ def ray_trainable(sweep: Sweep) -> Any:
         extra["data"] = load_target(load_data)()
     if "checkpoint_every" in accepted:
         extra["checkpoint_every"] = sweep.checkpoint.every
+    if "program" in accepted and sweep.program:  # a W&B sweep's script (raysearch.wandb)
+        extra["program"] = ProgramSpec(sweep.program, sweep.command, sweep.metric.name,
+                                       sweep.name)
     function = tune.with_parameters(function, **extra) if extra else function
     return tune.with_resources(function, {"cpu": sweep.resources.cpu,
                                           "gpu": sweep.resources.gpu})

@@ -36,7 +36,7 @@ def read_yaml(path: str | Path) -> dict:
     if not isinstance(data, dict):
         raise SpecError(f"{path}: a spec is a YAML mapping (key: value lines), got "
                         f"{_short(data)}")
-    return data
+    return with_program_path(data, path.resolve().parent)
 
 
 def apply_sets(raw: Mapping, assignments: list[str]) -> dict:
@@ -65,6 +65,16 @@ def load_spec(source: str | Path | Mapping | Sweep) -> Sweep:
         return source
     raw = read_yaml(source) if isinstance(source, str | Path) else source
     return parse_sweep(raw)
+
+
+def with_program_path(raw: Mapping, folder: Path) -> dict:
+    """A W&B sweep's `program` is relative to the spec file's folder (W&B runs it there):
+    made absolute, so that a trial and a resume find it from anywhere."""
+    raw = dict(raw)
+    program = raw.get("program")
+    if isinstance(program, str) and program and not Path(program).is_absolute():
+        raw["program"] = str(folder / program)
+    return raw
 
 
 def _short(value: Any) -> str:

@@ -16,6 +16,7 @@ import math
 import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from raysearch import schema
@@ -23,6 +24,7 @@ from raysearch.errors import RaysearchNotice, SpecError
 from raysearch.registry import SCHEDULERS, SEARCHERS, TRACKERS, TRAINABLES, Entry
 from raysearch.spec.space import Param, Space, iter_params, parse_parameters
 from raysearch.spec.targets import resolve_trainable
+from raysearch.spec.wandb import PROGRAM_TRAINABLE, check_program
 from raysearch.types import (
     CheckpointSpec,
     Metric,
@@ -34,7 +36,7 @@ from raysearch.types import (
 
 DEFAULT_RUN_CAP = 10
 # W&B keys that have no meaning here: accepted, reported once, ignored.
-WANDB_IGNORED = ("program", "command", "project", "entity")
+WANDB_IGNORED = ("project", "entity")
 
 
 @dataclass(frozen=True)
@@ -89,6 +91,8 @@ class Sweep:
     mutation_space: Space = field(default_factory=dict)
     trainable_info: TrainableInfo = TrainableInfo()
     notices: tuple[str, ...] = ()
+    program: str | None = None  # a W&B sweep's training script, run as each trial
+    command: tuple[str, ...] | None = None  # its command line (W&B's macros)
 
     @property
     def resolved(self) -> dict:
@@ -111,6 +115,8 @@ class Sweep:
             "max_failures": self.max_failures,
             "seed": self.seed,
             **{k: v for k, v in optional.items() if v and k != "description"},
+            **({"program": self.program, "command": list(self.command)} if self.program
+               else {}),
         }
 
     def params(self) -> list[Param]:
@@ -142,13 +148,24 @@ def parse_sweep(raw: Mapping) -> Sweep:
     notices: list[str] = []
     ignored = [k for k in WANDB_IGNORED if k in raw]
     if ignored:
-        notices.append(f"ignoring W&B-only key(s) {', '.join(ignored)}: raysearch runs the "
-                       f"trainable in-process on Ray, not a program")
+        notices.append(f"ignoring W&B-only key(s) {', '.join(ignored)}: raysearch keeps its "
+                       f"results in the run folder, not in a W&B project")
+    program = None
+    if top["trainable"] in (None, PROGRAM_TRAINABLE) and top["program"] is not None:
+        # a W&B sweep: its program runs as each trial (`command`, W&B's macros)
+        program = check_program(top["program"], top["command"], problems)
+        raw_trainable = PROGRAM_TRAINABLE if program else None
+    else:
+        raw_trainable = top["trainable"]
+        if top["program"] is not None or top["command"] is not None:
+            notices.append("ignoring program/command: the trainable given runs in-process")
 
-    trainable = _trainable(top["trainable"], problems)
+    trainable = _trainable(raw_trainable, problems) if program or raw_trainable is not None \
+        or top["program"] is None else None
     info = trainable.facts if trainable else None
     registered = trainable is not None and TRAINABLES.entries().get(trainable.name) is trainable
-    unknown_trainable = top["trainable"] is not None and trainable is None
+    unknown_trainable = (raw_trainable is not None or top["program"] is not None) \
+        and trainable is None
 
     method = top["method"]
     searcher = SEARCHERS.get(method) if method in SEARCHERS else None
@@ -197,14 +214,16 @@ def parse_sweep(raw: Mapping) -> Sweep:
     for notice in notices:
         warnings.warn(notice, RaysearchNotice, stacklevel=3)
     return Sweep(
-        name=str(top["name"] or trainable.name), description=top["description"],
+        name=str(top["name"] or (Path(program[0]).stem if program else trainable.name)),
+        description=top["description"],
         trainable=trainable.name if registered else trainable.target
         if callable(trainable.target) else trainable.reference,
         method=method, metric=metric, space=space, parameters=raw_params, run_cap=run_cap,
         scheduler=scheduler, resources=resources, max_concurrent=top["max_concurrent"],
         checkpoint=checkpoint, max_failures=top["max_failures"], seed=top["seed"],
         searcher=dict(searcher_options), tracking=tracking, time_budget_s=top["time_budget_s"],
-        mutation_space=mutation_space, trainable_info=info, notices=tuple(notices))
+        mutation_space=mutation_space, trainable_info=info, notices=tuple(notices),
+        program=program[0] if program else None, command=program[1] if program else None)
 
 
 # ------------------------------------------------------------------ cross-field rules

@@ -63,3 +63,68 @@ def _iteration(value: Mapping, key: str, problems: list[str]) -> int:
         problems.append(f"early_terminate.{key}: expected an integer >= 1, got {n!r}")
         return 1
     return n
+
+
+# ------------------------------------------------------------------ program / command
+
+PROGRAM_TRAINABLE = "raysearch.wandb.program:run_program"  # runs `command` as each trial
+DEFAULT_COMMAND = ("${env}", "${interpreter}", "${program}", "${args}")
+MACROS = ("${env}", "${interpreter}", "${program}", "${args}", "${args_no_hyphens}",
+          "${args_no_boolean_flags}", "${args_json}", "${args_json_file}")
+
+
+def check_program(program: Any, command: Any, problems: list[str]) -> tuple[str, tuple] | None:
+    """`program` (a file that exists) and `command` (a list of strings, W&B's macros known):
+    the pair a program trial runs, or None after adding the problems."""
+    from pathlib import Path
+
+    ok = True
+    if not isinstance(program, str) or not program:
+        problems.append(f"program: expected the path of your training script, got {program!r}")
+        ok = False
+    elif not Path(program).is_file():
+        problems.append(f"program: {program}: no such file (a relative path is taken from the "
+                        f"spec file's folder)")
+        ok = False
+    if command is None:
+        return (program, DEFAULT_COMMAND) if ok else None
+    if not isinstance(command, list) or not all(isinstance(c, str) for c in command) \
+            or not command:
+        problems.append(f"command: expected a list of strings such as {list(DEFAULT_COMMAND)}, "
+                        f"got {command!r}")
+        return None
+    for part in command:
+        if part.startswith("${") and part.endswith("}") and part not in MACROS:
+            problems.append(f"command: unknown macro {part}{did_you_mean(part, MACROS)}; "
+                            f"W&B's macros: {one_of(MACROS)}")
+            ok = False
+    return (program, tuple(command)) if ok else None
+
+
+def command_line(command: tuple, program: str, config: Mapping[str, Any], interpreter: str,
+                 args_json_file: str | None = None) -> list[str]:
+    """The argv of one trial, as W&B's agent builds it: `--key=value` per parameter under
+    `${args}` (str() of the value), `key=value` under `${args_no_hyphens}`, a false boolean
+    left out under `${args_no_boolean_flags}`, the dict as JSON under `${args_json}`."""
+    import json
+
+    def flags(hyphens: bool = True, booleans: bool = True) -> list[str]:
+        out = []
+        for key, value in config.items():
+            if not booleans and isinstance(value, bool):
+                if value:
+                    out.append(f"--{key}")
+                continue
+            out.append(f"{'--' if hyphens else ''}{key}={value}")
+        return out
+
+    expand = {"${env}": ["/usr/bin/env"], "${interpreter}": [interpreter],
+              "${program}": [program], "${args}": flags(),
+              "${args_no_hyphens}": flags(hyphens=False),
+              "${args_no_boolean_flags}": flags(booleans=False),
+              "${args_json}": [json.dumps(dict(config))],
+              "${args_json_file}": [args_json_file or ""]}
+    argv: list[str] = []
+    for part in command:
+        argv += expand.get(part, [part])
+    return argv

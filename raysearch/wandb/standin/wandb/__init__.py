@@ -1,0 +1,311 @@
+"""raysearch's offline stand-in for `wandb`, imported by a W&B training script that raysearch
+runs as a trial (its folder is put first on the script's PYTHONPATH, so it replaces a real
+`wandb` there too). No account, no server, no network.
+
+`wandb.init()` returns a run whose `config` holds the trial's parameters (they take precedence
+over the `config` passed to `init`, as in a W&B sweep); every committed `wandb.log(...)` and
+the final summary go to the raysearch trial that started the script, as one JSON line each on
+the pipe named by RAYSEARCH_WANDB_FD. Media objects (Image, Table, Histogram, ...) are accepted
+and not sent. Only the standard library is used.
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import os
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+__version__ = "0.0.0+raysearch"
+__all__ = ["init", "log", "finish", "login", "watch", "unwatch", "define_metric", "save",
+           "config", "run", "summary", "Image", "Table", "Histogram", "Video", "Audio", "Html",
+           "Artifact", "Settings", "Error", "agent", "sweep"]
+
+_SWEEP: dict = json.loads(os.environ.get("RAYSEARCH_WANDB_CONFIG", "{}"))
+_channel = None
+
+
+class Error(Exception):
+    """As `wandb.Error`."""
+
+
+def _send(kind: str, data: Mapping, step: int | None = None) -> None:
+    global _channel
+    fd = os.environ.get("RAYSEARCH_WANDB_FD")
+    if fd is None:
+        return
+    if _channel is None:
+        _channel = os.fdopen(int(fd), "w", buffering=1)
+    line = {"type": kind, "data": {k: _plain(v) for k, v in data.items()
+                                   if _plain(v) is not None}}
+    if step is not None:
+        line["step"] = step
+    _channel.write(json.dumps(line) + "\n")
+    _channel.flush()
+
+
+def _plain(value: Any) -> Any:
+    """Numbers (numpy and torch scalars too), strings and booleans; anything else None."""
+    if isinstance(value, bool | str | int | float):
+        return value
+    item = getattr(value, "item", None)
+    if callable(item) and getattr(value, "ndim", None) == 0:
+        try:
+            return _plain(item())
+        except Exception:  # not a scalar after all
+            return None
+    return None
+
+
+class Config:
+    """`wandb.config`: attribute and item access; the sweep's values win over the script's."""
+
+    def __init__(self) -> None:
+        object.__setattr__(self, "_items", dict(_SWEEP))
+
+    def update(self, values: Any = None, allow_val_change: bool = False, **kwargs: Any) -> None:
+        values = vars(values) if hasattr(values, "__dict__") and not isinstance(
+            values, Mapping) else dict(values or {})
+        for key, value in {**values, **kwargs}.items():
+            if key not in _SWEEP:  # a swept parameter keeps the sweep's value, as in W&B
+                self._items[key] = value
+
+    def setdefaults(self, values: Mapping) -> None:
+        for key, value in values.items():
+            self._items.setdefault(key, value)
+
+    def as_dict(self) -> dict:
+        return dict(self._items)
+
+    def keys(self) -> Any:
+        return self._items.keys()
+
+    def items(self) -> Any:
+        return self._items.items()
+
+    def values(self) -> Any:
+        return self._items.values()
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self._items.get(key, default)
+
+    def __getattr__(self, key: str) -> Any:
+        try:
+            return self._items[key]
+        except KeyError:
+            raise AttributeError(key) from None
+
+    def __setattr__(self, key: str, value: Any) -> None:
+        self.update({key: value})
+
+    def __getitem__(self, key: str) -> Any:
+        return self._items[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.update({key: value})
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._items
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __repr__(self) -> str:
+        return repr(self._items)
+
+
+class Summary(dict):
+    """`run.summary`: sent to the trial when the run finishes."""
+
+
+class Run:
+    """What `wandb.init()` returns."""
+
+    def __init__(self, project: str | None, entity: str | None, name: str | None,
+                 group: str | None, tags: Any, notes: str | None) -> None:
+        self.id = os.environ.get("WANDB_RUN_ID", "raysearch")
+        self.name = name or self.id
+        self.project, self.entity, self.group, self.tags, self.notes = (
+            project, entity, group, tags, notes)
+        self.sweep_id = os.environ.get("WANDB_SWEEP_ID")
+        self.dir = os.environ.get("WANDB_DIR", os.getcwd())
+        self.config = config
+        self.summary = summary
+        self.step = 0
+        self._pending: dict = {}
+        self._finished = False
+
+    def log(self, data: Mapping, step: int | None = None, commit: bool | None = None) -> None:
+        """As `wandb.log`: `commit=False` adds to the current step; a larger `step` commits
+        what is pending first; every committed step goes to the trial."""
+        if not isinstance(data, Mapping):
+            raise ValueError("wandb.log must be passed a dictionary")
+        if step is not None and step > self.step and self._pending:
+            self._commit()
+        if step is not None and step > self.step:
+            self.step = step
+        self._pending.update(data)
+        for key, value in data.items():
+            if _plain(value) is not None:
+                self.summary[key] = value  # W&B's summary: the last value of each metric
+        if commit is not False and (step is None or commit):
+            self._commit()
+
+    def _commit(self) -> None:
+        _send("log", self._pending, self.step)
+        self._pending = {}
+        self.step += 1
+
+    def finish(self, exit_code: int | None = None, quiet: bool | None = None) -> None:
+        if self._finished:
+            return
+        if self._pending:
+            self._commit()
+        _send("summary", self.summary)
+        self._finished = True
+        global run
+        if run is self:
+            run = None
+
+    def define_metric(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+    def watch(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+    def save(self, *args: Any, **kwargs: Any) -> list:
+        return []
+
+    def log_artifact(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+    def use_artifact(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+    def alert(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+    def __enter__(self) -> Run:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.finish(exit_code=1 if exc[0] else 0)
+
+
+config = Config()
+summary = Summary()
+run: Run | None = None
+
+
+def init(project: str | None = None, entity: str | None = None, config: Any = None,
+         name: str | None = None, group: str | None = None, tags: Any = None,
+         notes: str | None = None, reinit: Any = None, **kwargs: Any) -> Run:
+    """As `wandb.init`: a run whose config merges the script's `config` under the sweep's."""
+    global run
+    if run is not None:
+        if not reinit:
+            return run
+        run.finish()
+    if config is not None:
+        globals()["config"].update(config)
+    run = Run(project, entity, name, group, tags, notes)
+    return run
+
+
+def log(data: Mapping, step: int | None = None, commit: bool | None = None) -> None:
+    if run is None:
+        raise Error("You must call wandb.init() before wandb.log()")
+    run.log(data, step=step, commit=commit)
+
+
+def finish(exit_code: int | None = None, quiet: bool | None = None) -> None:
+    if run is not None:
+        run.finish(exit_code, quiet)
+
+
+def login(*args: Any, **kwargs: Any) -> bool:
+    return True
+
+
+def watch(*args: Any, **kwargs: Any) -> None:
+    return None
+
+
+def unwatch(*args: Any, **kwargs: Any) -> None:
+    return None
+
+
+def define_metric(*args: Any, **kwargs: Any) -> None:
+    return None
+
+
+def save(*args: Any, **kwargs: Any) -> list:
+    return []
+
+
+class _Media:
+    """Image, Table, Histogram, ...: accepted, not sent (only numbers reach the tables)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self.args, self.kwargs = args, kwargs
+
+    def add_data(self, *args: Any) -> None:
+        return None
+
+
+class Image(_Media):
+    pass
+
+
+class Table(_Media):
+    pass
+
+
+class Histogram(_Media):
+    pass
+
+
+class Video(_Media):
+    pass
+
+
+class Audio(_Media):
+    pass
+
+
+class Html(_Media):
+    pass
+
+
+class Artifact(_Media):
+    def add_file(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+    def add_dir(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+class Settings(_Media):
+    pass
+
+
+def sweep(*args: Any, **kwargs: Any) -> str:
+    raise Error("inside a raysearch trial the sweep already runs: wandb.sweep/wandb.agent are "
+                "for starting one; run your sweep file with `raysearch run sweep.yaml`")
+
+
+agent = sweep
+
+
+@atexit.register
+def _at_exit() -> None:
+    """A script that never calls finish() still sends its last step and summary."""
+    if run is not None:
+        run.finish()
+    if _channel is not None:
+        _channel.close()
+

@@ -1,0 +1,158 @@
+"""A W&B sweep file with `program:` and its training script run unchanged: each trial runs the
+script with W&B's command line, `import wandb` is raysearch's offline stand-in, and every
+`wandb.log` reaches Ray Tune (issue #13, part 2)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import pyarrow.parquet as pq
+import pytest
+import yaml
+
+import raysearch
+from raysearch.cli import main
+from raysearch.spec.wandb import DEFAULT_COMMAND, command_line
+from raysearch.wandb.program import STANDIN
+from tests.conftest import ROOT
+
+PROJECT = ROOT / "tests" / "wandb_project"
+BATCHES = 11  # 1400 training samples in batches of 128: wandb.log calls per epoch
+
+
+def spec_file(tmp_path, **overrides) -> str:
+    """The project's sweep file, with overrides, written beside a copy of nothing: `program`
+    made absolute (a relative one is taken from the spec's folder)."""
+    spec = yaml.safe_load((PROJECT / "sweep.yaml").read_text())
+    spec.update({"program": str(PROJECT / "train.py"), **overrides})
+    path = tmp_path / "sweep.yaml"
+    path.write_text(yaml.safe_dump(spec))
+    return str(path)
+
+
+def test_the_sweep_file_and_script_run_unchanged(ray_session, storage, capsys):
+    address = ray_session.get_runtime_context().gcs_address
+    assert main(["run", str(PROJECT / "sweep.yaml"), "--storage", storage, "--address", address,
+                 "--quiet"]) == 0
+    (run_dir,) = os.listdir(storage)
+    result = raysearch.load(os.path.join(storage, run_dir))
+    trials = result.trials.to_pylist()
+    assert len(trials) == 3 and {t["status"] for t in trials} <= {"completed", "stopped"}
+    history = result.history.to_pylist()
+    for trial in trials:
+        assert 0.001 <= trial["config.learning_rate"] <= 0.1
+        assert trial["config.optimizer"] in ("adam", "sgd")
+        rows = sorted((r for r in history if r["trial_id"] == trial["trial_id"]),
+                      key=lambda r: r["iteration"])
+        # one result per epoch (each time val_loss was logged), the batch logs riding along
+        assert [r["epoch"] for r in rows] == list(range(len(rows)))
+        assert len(rows) == (3 if trial["status"] == "completed" else len(rows)) >= 1
+        assert [r["_step"] for r in rows] == [(BATCHES + 1) * i + BATCHES
+                                              for i in range(len(rows))]
+        assert all(r["batch_loss"] > 0 and 0 <= r["val_accuracy"] <= 1 for r in rows)
+    spec = yaml.safe_load(open(os.path.join(result.path, "spec.yaml")))
+    assert spec["program"] == str(PROJECT / "train.py")
+    assert spec["command"] == list(DEFAULT_COMMAND)
+    assert spec["trainable"] == "raysearch.wandb.program:run_program"
+    # the run folder resumes like any other (nothing left to do here)
+    assert main(["resume", result.path, "--address", address, "--quiet"]) == 0
+
+
+def test_a_crashing_script_is_an_errored_trial_with_its_stderr(ray_session, tmp_path, capsys):
+    spec = spec_file(tmp_path, parameters={"fail": {"value": "yes"}, "epochs": {"value": 1}},
+                     run_cap=1)
+    assert main(["run", spec, "--storage", str(tmp_path / "runs"), "--address",
+                 ray_session.get_runtime_context().gcs_address, "--quiet"]) == 1
+    err = capsys.readouterr().err
+    assert "this configuration crashes on purpose" in err and "Traceback (most" not in \
+        err.split("raysearch: error:")[0], err
+    (run_dir,) = (tmp_path / "runs").iterdir()
+    (trial,) = pq.read_table(run_dir / "trials.parquet").to_pylist()
+    assert trial["status"] == "errored"
+    assert "train.py exited with code 1" in trial["error"]
+    assert "RuntimeError: this configuration crashes on purpose" in trial["error"]
+
+
+def test_a_script_that_never_logs_the_metric_says_so_in_one_line(ray_session, tmp_path,
+                                                                  capsys):
+    spec = spec_file(tmp_path, program=str(PROJECT / "quiet.py"), run_cap=1,
+                     parameters={"x": {"value": 1}})
+    assert main(["run", spec, "--storage", str(tmp_path / "runs"), "--address",
+                 ray_session.get_runtime_context().gcs_address, "--quiet"]) == 1
+    err = [line for line in capsys.readouterr().err.splitlines() if "error" in line]
+    assert len(err) == 1 and "reported no val_loss; it reported: _step, epoch, loss" in err[0]
+
+
+@pytest.mark.parametrize("overrides, expected", [
+    ({"program": "nope.py"}, "program: {folder}/nope.py: no such file"),
+    ({"command": ["${env}", "${interpreter}", "${program}", "${argz}"]},
+     "command: unknown macro ${argz} (did you mean \"${args}\"?)"),
+    ({"command": "python train.py"}, "command: expected a list of strings"),
+])
+def test_bad_program_or_command_is_one_line_before_ray(overrides, expected, tmp_path, capsys):
+    spec = yaml.safe_load((PROJECT / "sweep.yaml").read_text()) | {
+        "program": str(PROJECT / "train.py")} | overrides
+    (tmp_path / "sweep.yaml").write_text(yaml.safe_dump(spec))
+    assert main(["validate", str(tmp_path / "sweep.yaml")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and expected.replace("{folder}", str(tmp_path)) in err[0], err
+
+
+def test_validate_names_the_program_and_one_trials_command(capsys):
+    assert main(["validate", str(PROJECT / "sweep.yaml")]) == 0
+    out = capsys.readouterr().out
+    assert f"program: {PROJECT / 'train.py'}" in out
+    assert (f"one trial's command: /usr/bin/env python {PROJECT / 'train.py'} --epochs=3 "
+            f"--learning_rate=0.001 --optimizer=adam") in out
+
+
+def test_command_macros_expand_as_wandbs_agent_expands_them():
+    """The expected lists are W&B's agent's own, from its test of create_sweep_command_args."""
+    config = {"a": True, "b": False, "c": 1, "d": None}
+    def line(*macros: str) -> list[str]:
+        return command_line(tuple(macros), "train.py", config, "python", "/tmp/c.json")
+
+    assert line("${args}") == ["--a=True", "--b=False", "--c=1", "--d=None"]
+    assert line("${args_no_hyphens}") == ["a=True", "b=False", "c=1", "d=None"]
+    assert line("${args_no_boolean_flags}") == ["--a", "--c=1", "--d=None"]
+    assert line("${args_json}") == ['{"a": true, "b": false, "c": 1, "d": null}']
+    assert line(*DEFAULT_COMMAND) == ["/usr/bin/env", "python", "train.py", "--a=True",
+                                      "--b=False", "--c=1", "--d=None"]
+    assert line("${args_json_file}", "--fixed") == ["/tmp/c.json", "--fixed"]
+
+
+def test_the_standin_merges_config_commits_steps_and_sends_the_summary(tmp_path):
+    """The stand-in alone, in a real subprocess, as a script sees it."""
+    script = tmp_path / "script.py"
+    script.write_text(textwrap.dedent("""
+        import numpy as np
+        import wandb
+        run = wandb.init(project="p", config={"lr": 0.5, "batch": 32})
+        wandb.config.update({"lr": 0.9, "extra": 1})   # a swept key keeps the sweep's value
+        assert (wandb.config.lr, wandb.config["batch"], wandb.config.extra) == (0.1, 32, 1)
+        assert wandb.run is run and run.config is wandb.config
+        wandb.log({"a": 1}, commit=False)              # same step
+        wandb.log({"b": np.float32(2.0), "img": wandb.Image(None)})
+        wandb.log({"c": 3}, step=5)                    # held until a later step or finish
+        wandb.log({"d": 4}, step=6)
+        run.summary["best"] = 7
+        wandb.finish()
+    """))
+    read, write = os.pipe()
+    env = {**os.environ, "PYTHONPATH": STANDIN, "RAYSEARCH_WANDB_FD": str(write),
+           "RAYSEARCH_WANDB_CONFIG": json.dumps({"lr": 0.1})}
+    proc = subprocess.run([sys.executable, str(script)], env=env, pass_fds=(write,),
+                          capture_output=True, text=True, timeout=60)
+    os.close(write)
+    messages = [json.loads(line) for line in os.fdopen(read)]
+    assert proc.returncode == 0, proc.stderr
+    assert messages == [
+        {"type": "log", "data": {"a": 1, "b": 2.0}, "step": 0},
+        {"type": "log", "data": {"c": 3}, "step": 5},
+        {"type": "log", "data": {"d": 4}, "step": 6},
+        {"type": "summary", "data": {"a": 1, "b": 2.0, "c": 3, "d": 4, "best": 7}},
+    ]
