@@ -16,7 +16,7 @@ PACKAGES = ["raysearch", "schedulers", "trainables", "raysearch.types", "raysear
             "raysearch.schema", "raysearch.registry", "raysearch.spec", "raysearch.search",
             "raysearch.search.searchers", "raysearch.results", "raysearch.report",
             "raysearch.runner", "raysearch.api", "raysearch.cli", "raysearch.testing",
-            "raysearch.optuna", "raysearch.sklearn"]
+            "raysearch.optuna", "raysearch.sklearn", "raysearch.wandb", "raysearch.wandb.program"]
 
 
 def fresh(code: str) -> subprocess.CompletedProcess:

@@ -156,3 +156,32 @@ def test_the_standin_merges_config_commits_steps_and_sends_the_summary(tmp_path)
         {"type": "log", "data": {"d": 4}, "step": 6},
         {"type": "summary", "data": {"a": 1, "b": 2.0, "c": 3, "d": 4, "best": 7}},
     ]
+
+
+def test_the_notebook_path_runs_with_one_changed_line(ray_session, storage):
+    """W&B's tutorial: `sweep_id = wandb.sweep(sweep_config)`, then
+    `wandb.agent(sweep_id, train, count=3)`; only the import changed."""
+    from tests.wandb_project import notebook
+
+    sweep_id = notebook.wandb.sweep(notebook.sweep_config, project="pytorch-sweeps-demo")
+    result = notebook.wandb.agent(sweep_id, notebook.train, count=3, storage=storage,
+                                  quiet=True)
+    trials = result.trials.to_pylist()
+    assert len(trials) == 3 and all(t["status"] == "completed" for t in trials)
+    assert {t["config.fc_layer_size"] for t in trials} <= {16, 32}
+    history = result.history.to_pylist()
+    for trial in trials:
+        rows = sorted((r for r in history if r["trial_id"] == trial["trial_id"]),
+                      key=lambda r: r["iteration"])
+        assert [r["epoch"] for r in rows] == [0, 1] and all(r["loss"] > 0 for r in rows)
+        assert all(r["batch loss"] > 0 for r in rows)
+    assert result.spec["metric"] == {"name": "loss", "goal": "minimize"}
+    # the notebook's own process state is untouched by the trials
+    assert notebook.wandb.run is None
+
+
+def test_agent_with_an_unknown_sweep_id_is_a_clear_error():
+    import raysearch.wandb as wandb
+
+    with pytest.raises(raysearch.SpecError, match="unknown sweep id 'nope'"):
+        wandb.agent("nope", function=lambda: None)

@@ -57,16 +57,20 @@ def run_program(config: dict, program: ProgramSpec) -> None:
     relay = threading.Thread(target=_relay_stderr, args=(proc.stderr, stderr_tail), daemon=True)
     relay.start()
     try:
-        reported = _report_logs(os.fdopen(read_end), program.metric, tune.report)
+        reporter = LogReporter(program.metric, tune.report)
+        for line in os.fdopen(read_end):
+            try:
+                message = json.loads(line)
+            except ValueError:  # not one of the stand-in's lines
+                continue
+            reporter.receive(message)
         code = proc.wait()
         relay.join(timeout=5)
         if code != 0:
             tail = " | ".join(line.rstrip() for line in stderr_tail if line.strip())
             raise ProgramFailed(f"{os.path.basename(program.path)} exited with code {code}: "
                                 f"{tail or 'no stderr'}")
-        if not reported["metric"]:
-            # never logged the metric: what it did report, so the sweep says so in one line
-            tune.report(reported["last"] or {"_step": 0})
+        reporter.close()
     finally:
         if proc.poll() is None:  # the trial was stopped (a scheduler) or failed: kill it
             os.killpg(proc.pid, signal.SIGKILL)
@@ -74,28 +78,35 @@ def run_program(config: dict, program: ProgramSpec) -> None:
         os.unlink(f.name)
 
 
-def _report_logs(channel: Any, metric: str, report: Any) -> dict:
-    """Each logged step: merged into what is pending, reported when it holds the metric; the
-    final summary counts as the metric's last value when the metric was never logged."""
-    pending: dict = {}
-    state: dict = {"metric": False, "last": {}}
-    for line in channel:
-        try:
-            message = json.loads(line)
-        except ValueError:
-            continue
+class LogReporter:
+    """Messages from the stand-in (`{"type": "log" | "summary", "data", "step"}`) as Tune
+    results: each logged step merges into what is pending, which is reported when it holds
+    the metric; a metric only in the final summary is reported once, at the end."""
+
+    def __init__(self, metric: str, report: Any) -> None:
+        self.metric, self.report = metric, report
+        self.pending: dict = {}
+        self.last: dict = {}  # everything logged, for the message when the metric never was
+        self.reported = False
+
+    def receive(self, message: dict) -> None:
         data = message.get("data", {})
         if message.get("type") == "log":
-            pending.update(data)
-            pending["_step"] = message.get("step", 0)
-            if metric in data:
-                report(pending)
-                state["metric"], pending = True, {}
-            state["last"] = {**state["last"], **pending}
-        elif message.get("type") == "summary" and not state["metric"] and metric in data:
-            report({**pending, **data})
-            state["metric"] = True
-    return state
+            self.pending.update(data)
+            self.pending["_step"] = message.get("step", 0)
+            self.last.update(self.pending)
+            if self.metric in data:
+                self.report(self.pending)
+                self.reported, self.pending = True, {}
+        elif message.get("type") == "summary" and not self.reported and self.metric in data:
+            self.report({**self.pending, **data})
+            self.reported = True
+
+    def close(self) -> None:
+        """The script ended: if it never gave the metric, report what it did log, so the sweep
+        names it in one line ("reported no val_loss; it reported: ...")."""
+        if not self.reported:
+            self.report(self.last or {"_step": 0})
 
 
 def _relay_stderr(stream: Any, tail: collections.deque) -> None:

@@ -22,8 +22,9 @@ __all__ = ["init", "log", "finish", "login", "watch", "unwatch", "define_metric"
            "config", "run", "summary", "Image", "Table", "Histogram", "Video", "Audio", "Html",
            "Artifact", "Settings", "Error", "agent", "sweep"]
 
-_SWEEP: dict = json.loads(os.environ.get("RAYSEARCH_WANDB_CONFIG", "{}"))
+_SWEEP: dict = json.loads(os.environ.get("RAYSEARCH_WANDB_CONFIG", "{}"))  # the trial's values
 _channel = None
+_sink: Any = None  # in-process trials (raysearch.wandb.agent): where messages go instead
 
 
 class Error(Exception):
@@ -32,17 +33,28 @@ class Error(Exception):
 
 def _send(kind: str, data: Mapping, step: int | None = None) -> None:
     global _channel
+    message: dict = {"type": kind, "data": {k: _plain(v) for k, v in data.items()
+                                            if _plain(v) is not None}}
+    if step is not None:
+        message["step"] = step
+    if _sink is not None:
+        _sink(message)
+        return
     fd = os.environ.get("RAYSEARCH_WANDB_FD")
     if fd is None:
         return
     if _channel is None:
         _channel = os.fdopen(int(fd), "w", buffering=1)
-    line = {"type": kind, "data": {k: _plain(v) for k, v in data.items()
-                                   if _plain(v) is not None}}
-    if step is not None:
-        line["step"] = step
-    _channel.write(json.dumps(line) + "\n")
+    _channel.write(json.dumps(message) + "\n")
     _channel.flush()
+
+
+def _start(values: Mapping, sink: Any) -> None:
+    """A new trial in this process (raysearch.wandb.agent): its values, where logs go, and a
+    fresh config, summary and run."""
+    global _SWEEP, _sink, config, summary, run
+    _SWEEP, _sink = dict(values), sink
+    config, summary, run = Config(), Summary(), None
 
 
 def _plain(value: Any) -> Any:
