@@ -13,6 +13,9 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet torch==2.14.1 torchvision==0.29.1
 	$(BIN)/pip install --quiet -e '.[test]'
+	# W&B's own sweep engine, the reference the W&B tests compare with. --no-deps: it pins
+	# numpy<2, which torch and pandas here outgrew; its validation and samplers run on numpy 2.
+	$(BIN)/pip install --quiet --no-deps 'sweeps==0.3.0'
 	touch $(STAMP)
 
 # Fashion-MNIST from Debian (the trainables fall back to torchvision's download without it).

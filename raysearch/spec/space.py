@@ -121,6 +121,9 @@ def parse_parameters(raw: Any, where: str = "parameters") -> tuple[Space, list[s
     return space, problems
 
 
+WEIGHTED_CATEGORICAL = "categorical_w_probabilities"
+
+
 def parse_param(path: str, raw: Any) -> tuple[Param | None, list[str]]:
     """Validate one parameter definition; W&B's inference rules fill an omitted `distribution`."""
     if not isinstance(raw, Mapping):
@@ -128,6 +131,10 @@ def parse_param(path: str, raw: Any) -> tuple[Param | None, list[str]]:
                       f"{{distribution: uniform, min: 0, max: 1}}, got {raw!r}"]
     raw = dict(raw)
     dist = raw.pop("distribution", None) or _infer_distribution(raw)
+    if dist == WEIGHTED_CATEGORICAL:  # W&B's name for a categorical with probabilities
+        if "probabilities" not in raw:
+            return None, [f"{path}: {WEIGHTED_CATEGORICAL} needs `probabilities`"]
+        dist = "categorical"
     if dist is None:
         return None, [f"{path}: cannot tell the distribution; give `value`, `values`, "
                       f"`min`+`max`, or `distribution` (one of {one_of(DISTRIBUTIONS)})"]

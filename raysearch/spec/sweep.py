@@ -24,7 +24,13 @@ from raysearch.errors import RaysearchNotice, SpecError
 from raysearch.registry import SCHEDULERS, SEARCHERS, TRACKERS, TRAINABLES, Entry
 from raysearch.spec.space import Param, Space, iter_params, parse_parameters
 from raysearch.spec.targets import resolve_trainable
-from raysearch.spec.wandb import PROGRAM_TRAINABLE, check_program
+from raysearch.spec.wandb import (
+    METRIC_WANDB_ONLY,
+    PROGRAM_TRAINABLE,
+    check_program,
+    split_scheduler,
+    wandb_only_notices,
+)
 from raysearch.types import (
     CheckpointSpec,
     Metric,
@@ -35,8 +41,6 @@ from raysearch.types import (
 )
 
 DEFAULT_RUN_CAP = 10
-# W&B keys that have no meaning here: accepted, reported once, ignored.
-WANDB_IGNORED = ("project", "entity")
 
 
 @dataclass(frozen=True)
@@ -63,8 +67,15 @@ class SweepFile:
     time_budget_s: float | None = field(default=None, metadata={"gt": 0})
     program: Any = None
     command: Any = None
+    # W&B's keys with no raysearch meaning: accepted with a notice (spec.wandb.WANDB_ONLY)
     project: Any = None
     entity: Any = None
+    controller: Any = None
+    job: Any = None
+    image_uri: Any = None
+    apiVersion: Any = None  # noqa: N815 - W&B's spelling
+    kind: Any = None
+    metrics: Any = None
 
 
 @dataclass(frozen=True)
@@ -146,10 +157,12 @@ def parse_sweep(raw: Mapping) -> Sweep:
         raise SpecError(f"a spec is a mapping (key: value lines), got {raw!r}")
     top, problems = schema.check(schema.dataclass_options(SweepFile), raw, "")
     notices: list[str] = []
-    ignored = [k for k in WANDB_IGNORED if k in raw]
-    if ignored:
-        notices.append(f"ignoring W&B-only key(s) {', '.join(ignored)}: raysearch keeps its "
-                       f"results in the run folder, not in a W&B project")
+    notices += wandb_only_notices(raw)
+    if top["metrics"] is not None:
+        problems.append("metrics: a multi-objective W&B sweep (method: custom) has no spec form "
+                        "here: give one `metric`, or run an Optuna multi-objective study with "
+                        "raysearch.optuna.optimize")
+    top["scheduler"] = split_scheduler(top["scheduler"], top["method"], problems, notices)
     program = None
     if top["trainable"] in (None, PROGRAM_TRAINABLE) and top["program"] is not None:
         # a W&B sweep: its program runs as each trial (`command`, W&B's macros)
@@ -269,6 +282,8 @@ def _metric(value: Any, info: TrainableInfo | None, problems: list[str]) -> Metr
         problems.append(f"metric: expected a mapping, got the string {value!r}; write it as "
                         f"metric: {{name: val_loss, goal: minimize}} (W&B requires the same)")
         return Metric("?")
+    if isinstance(value, Mapping):  # W&B's impute keys: noticed by wandb_only_notices
+        value = {k: v for k, v in value.items() if k not in METRIC_WANDB_ONLY}
     metric, errs = schema.parse_block(Metric, value, "metric")
     problems += errs
     return metric or Metric("?")

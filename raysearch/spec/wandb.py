@@ -128,3 +128,53 @@ def command_line(command: tuple, program: str, config: Mapping[str, Any], interp
     for part in command:
         argv += expand.get(part, [part])
     return argv
+
+
+# ------------------------------------------------------------------ W&B-only keys
+
+# Keys of W&B's sweep schema with no raysearch equivalent: accepted, each with what raysearch
+# does instead (one notice).
+WANDB_ONLY = {
+    "project": "results go to the run folder, not a W&B project",
+    "entity": "results go to the run folder, not a W&B entity",
+    "controller": "raysearch's driver is the sweep's controller",
+    "job": "a W&B Launch job: raysearch runs `program` (or `trainable`) as each trial",
+    "image_uri": "a W&B Launch image: raysearch runs `program` (or `trainable`) on Ray's nodes",
+    "apiVersion": "not needed",
+    "kind": "not needed",
+}
+METRIC_WANDB_ONLY = {
+    "impute": "a failed trial tells the searcher nothing, as with Ray Tune's searchers",
+    "impute_while_running": "searchers learn from finished trials; schedulers from every "
+                            "reported result",
+}
+
+
+def wandb_only_notices(raw: Mapping) -> list[str]:
+    """One notice per W&B-only key given (top level and in `metric`)."""
+    notices = [f"{key}: W&B-only key, ignored ({what})" for key, what in WANDB_ONLY.items()
+               if key in raw]
+    metric = raw.get("metric")
+    if isinstance(metric, Mapping):
+        notices += [f"metric.{key}: W&B-only key, ignored ({what})"
+                    for key, what in METRIC_WANDB_ONLY.items() if key in metric]
+    return notices
+
+
+def split_scheduler(value: Any, method: Any, problems: list[str],
+                    notices: list[str]) -> Any:
+    """W&B's own `scheduler:` block (`engine: wandb | optuna | ax`, for W&B Launch) shares its
+    name with raysearch's (`type: asha ...`): told apart by `engine`. W&B's is accepted with a
+    notice and the sweep runs without a raysearch scheduler; returns raysearch's block."""
+    if not isinstance(value, Mapping) or "engine" not in value or "type" in value:
+        return value
+    engine = value.get("engine")
+    if engine == "wandb":
+        notices.append("scheduler.engine: wandb is W&B Launch's own scheduler, ignored: "
+                       f"raysearch runs method {method} on Ray (add `type:` to the scheduler "
+                       "block for one of raysearch's: asha, hyperband, median, pbt)")
+    else:
+        problems.append(f"scheduler.engine: {engine!r} runs a custom optimizer in W&B Launch "
+                        f"(method: custom); raysearch runs Optuna itself: use method: optuna, "
+                        f"or raysearch.optuna.optimize(study, objective) for your own study")
+    return None
