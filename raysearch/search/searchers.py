@@ -20,7 +20,8 @@ from raysearch.spec.space import DISTRIBUTIONS, Param, Space, iter_params, map_s
 _NORMAL_FAMILY = frozenset({"normal", "q_normal", "log_normal", "q_log_normal"})
 _BETA = frozenset({"beta", "q_beta"})
 _Q_LOG = frozenset({"q_log_uniform", "q_log_uniform_values"})
-_NOT_ENUMERABLE = frozenset(DISTRIBUTIONS) - {"constant", "categorical"}
+_NOT_ENUMERABLE = frozenset(DISTRIBUTIONS) - {"constant", "categorical", "int_uniform",
+                                              "q_uniform"}  # Param.grid_values
 
 
 # ---------------------------------------------------------------- grid and random (Ray's own)
@@ -29,12 +30,14 @@ _NOT_ENUMERABLE = frozenset(DISTRIBUTIONS) - {"constant", "categorical"}
 @SEARCHERS.register("grid", cannot_express=_NOT_ENUMERABLE, weights_categoricals=False,
                     enumerates_grid=True, model_based=False)
 def grid(space: Space, metric: str, mode: str, seed: int | None) -> tuple[Any, dict]:
-    """Every combination of `values`, once (the cartesian product), in a stable order."""
+    """Every combination, once (the cartesian product), in a stable order; int_uniform and
+    q_uniform enumerated as W&B's grid enumerates them."""
     from ray import tune
     from ray.tune.search.basic_variant import BasicVariantGenerator
 
     def leaf(p: Param) -> Any:
-        return p.value if p.distribution == "constant" else tune.grid_search(list(p.values))
+        return p.value if p.distribution == "constant" else \
+            tune.grid_search(list(p.grid_values()))
 
     return BasicVariantGenerator(random_state=seed), map_space(space, leaf)
 

@@ -61,6 +61,18 @@ class Param:
     a: float | None = None
     b: float | None = None
 
+    def grid_values(self) -> tuple | None:
+        """What a grid runs through, as W&B's grid does: `values`; int_uniform min..max;
+        q_uniform min, min+q, ... below max (numpy.arange's values). None: not enumerable."""
+        if self.distribution == "categorical":
+            return self.values
+        if self.distribution == "int_uniform":
+            return tuple(range(int(self.min), int(self.max) + 1))
+        if self.distribution == "q_uniform":
+            count = max(0, math.ceil((self.max - self.min) / self.q))
+            return tuple(self.min + i * self.q for i in range(count))
+        return None
+
     @property
     def is_int(self) -> bool:
         """Integer-valued: int_uniform, or a quantized distribution with an integer q."""

@@ -321,8 +321,8 @@ def _run_cap(top: dict, searcher: Entry | None, space: Space, problems: list[str
     key = "num_samples" if top["num_samples"] is not None else "run_cap"
     cap = top[key]
     if searcher is not None and searcher.facts.enumerates_grid:
-        size = math.prod(len(p.values) for p in iter_params(space)
-                         if p.distribution == "categorical")
+        size = math.prod(len(p.grid_values()) for p in iter_params(space)
+                         if p.distribution != "constant" and p.grid_values() is not None)
         if cap is not None and cap < size:
             problems.append(f"{key}: {cap} is smaller than the grid ({size} combinations); "
                             f"raise {key} or drop it to run the whole grid")
