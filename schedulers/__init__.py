@@ -83,3 +83,16 @@ def pbt(ctx: SchedulerContext, *, perturbation_interval: int | None = None,
         resample_probability=resample_probability,
         perturbation_factors=tuple(perturbation_factors or (1.2, 0.8)),
     )
+
+
+@SCHEDULERS.register("wandb_hyperband")
+def wandb_hyperband(ctx: SchedulerContext, *, min_iter: int | None = None,
+                    max_iter: int | None = None, s: int | None = None, eta: float = 3,
+                    strict: bool = True) -> Any:
+    """W&B's Hyperband early-termination rule, as a W&B sweep's `early_terminate:
+    {type: hyperband}` asks for (`schedulers.wandb_hyperband`): `min_iter` (bands min_iter *
+    eta**k, no cap), or `max_iter` with `s`; `strict` (W&B's default) judges the value at the
+    band, `strict: false` the best so far."""
+    from schedulers.wandb_hyperband import bands, build
+
+    return build(bands(min_iter, max_iter, s, eta), eta, strict)

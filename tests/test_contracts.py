@@ -13,7 +13,7 @@ pytestmark = pytest.mark.usefixtures("ray_session")
 SCHEDULER_OPTIONS = {"fifo": {}, "asha": {"grace_period": 1, "max_t": 4},
                      "hyperband": {"max_t": 4},
                      "median": {"grace_period": 1, "min_samples_required": 2},
-                     "pbt": {"perturbation_interval": 2}}
+                     "pbt": {"perturbation_interval": 2}, "wandb_hyperband": {"min_iter": 1}}
 SEARCHER_OPTIONS = {"hyperopt": {"n_initial_points": 2}, "bayes": {"n_startup_trials": 2},
                     "optuna": {"n_startup_trials": 2}}
 # small models so that each contract run takes seconds

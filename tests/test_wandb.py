@@ -19,7 +19,7 @@ WANDB_TRAIN = EXAMPLES / "wandb" / "ported.py"  # train.py as a Ray Tune functio
 def test_validate_prints_the_resolved_space_and_ignored_keys(capsys):
     assert main(["validate", str(WANDB_SWEEP), "--trainable", f"{WANDB_TRAIN}:train"]) == 0
     out, err = capsys.readouterr()
-    assert "bayes search over 3 parameters" in out and "scheduler asha" in out
+    assert "bayes search over 3 parameters" in out and "scheduler wandb_hyperband" in out
     assert "learning_rate  uniform min=0.0001, max=0.1" in out
     assert "optimizer      categorical ['adam', 'sgd']" in out
     assert "raysearch: note: ignoring program/command: the trainable given runs in-process" \
@@ -45,19 +45,22 @@ def test_wandb_sweep_file_runs_unchanged(storage, capsys):
     assert code == 0, out
     result = raysearch.load(out.rsplit("run folder: ", 1)[1].strip())
     assert result.trials.num_rows == 3 and result.counts["errored"] == 0
-    assert result.spec["scheduler"] == {"type": "asha", "reduction_factor": 3, "grace_period": 1}
+    assert result.spec["scheduler"] == {"type": "wandb_hyperband", "eta": 3, "min_iter": 1}
     assert result.best.metrics["validation_loss"] < 2.3  # better than chance on 10 classes
 
 
 @pytest.mark.parametrize("early_terminate,expected", [
-    ({"type": "hyperband", "min_iter": 3}, {"grace_period": 3, "reduction_factor": 3}),
-    ({"type": "hyperband", "min_iter": 2, "eta": 2}, {"grace_period": 2, "reduction_factor": 2}),
-    ({"type": "hyperband", "max_iter": 27, "s": 2},
-     {"grace_period": 3, "max_t": 27, "reduction_factor": 3}),
+    ({"type": "hyperband", "min_iter": 3}, {"min_iter": 3, "eta": 3}),
+    ({"type": "hyperband", "min_iter": 2, "eta": 2, "strict": False},
+     {"min_iter": 2, "eta": 2, "strict": False}),
+    ({"type": "hyperband", "max_iter": 27, "s": 2}, {"max_iter": 27, "s": 2, "eta": 3}),
+    # W&B uses max_iter and s when all three are given
+    ({"type": "hyperband", "min_iter": 1, "max_iter": 27, "s": 2},
+     {"max_iter": 27, "s": 2, "eta": 3}),
 ])
-def test_early_terminate_maps_to_asha(early_terminate, expected):
+def test_early_terminate_is_wandbs_own_hyperband(early_terminate, expected):
     sweep = load_spec({"trainable": "digits_mlp", "early_terminate": early_terminate})
-    assert sweep.scheduler.type == "asha" and sweep.scheduler.options == expected
+    assert sweep.scheduler.type == "wandb_hyperband" and sweep.scheduler.options == expected
 
 
 def test_early_terminate_needs_s_with_max_iter():

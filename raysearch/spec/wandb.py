@@ -1,11 +1,7 @@
 """W&B Sweeps keys that need translating (beyond the shared parameter grammar).
 
-`early_terminate: {type: hyperband, ...}` becomes ASHA. W&B's Hyperband is asynchronous: runs
-are checked at bracket iterations and the worse ones stopped, with no pausing or resuming,
-which is what Ray's ASHA does (Ray's synchronous HyperBand pauses trials instead):
-- `min_iter` -> `grace_period` (the first bracket), `eta` -> `reduction_factor`;
-- `max_iter` + `s` -> first bracket at max_iter / eta**s, and `max_t` = max_iter;
-- `strict` has no ASHA equivalent and is ignored with a notice.
+`early_terminate: {type: hyperband, ...}` becomes the `wandb_hyperband` scheduler: W&B's own
+rule (its bands, thresholds and `strict`), see `schedulers/wandb_hyperband.py`.
 """
 
 from __future__ import annotations
@@ -19,7 +15,8 @@ EARLY_TERMINATE_KEYS = ("type", "min_iter", "max_iter", "s", "eta", "strict")
 
 
 def early_terminate_to_scheduler(value: Any, problems: list[str], notices: list[str]) -> dict:
-    """The `scheduler` block equivalent to a W&B `early_terminate` block."""
+    """The `scheduler` block equivalent to a W&B `early_terminate` block: W&B's own Hyperband
+    rule (`wandb_hyperband`, in the `schedulers` package)."""
     if not isinstance(value, Mapping):
         problems.append(f"early_terminate: expected {{type: hyperband, min_iter: 3}}, got {value!r}")
         return {"type": "fifo"}
@@ -33,27 +30,32 @@ def early_terminate_to_scheduler(value: Any, problems: list[str], notices: list[
                         f"{value.get('type')!r}")
         return {"type": "fifo"}
     eta = value.get("eta", 3)
-    if not isinstance(eta, int | float) or eta <= 1:
+    if not isinstance(eta, int | float) or isinstance(eta, bool) or eta <= 1:
         problems.append(f"early_terminate.eta: expected a number > 1, got {eta!r}")
         return {"type": "fifo"}
-    out: dict[str, Any] = {"type": "asha", "reduction_factor": eta}
-    if "min_iter" in value:
-        out["grace_period"] = _iteration(value, "min_iter", problems)
-        if "max_iter" in value:
-            out["max_t"] = _iteration(value, "max_iter", problems)
-    elif "max_iter" in value:
-        max_iter = _iteration(value, "max_iter", problems)
+    out: dict[str, Any] = {"type": "wandb_hyperband", "eta": eta}
+    if "max_iter" in value and ("s" in value or "min_iter" not in value):
+        # W&B uses max_iter and s when they are given, even beside min_iter
+        out["max_iter"] = _iteration(value, "max_iter", problems)
         s = value.get("s")
-        if not isinstance(s, int) or s < 1:
+        if not isinstance(s, int) or isinstance(s, bool) or s < 1:
             problems.append(f"early_terminate.s: with max_iter, W&B needs s (number of "
                             f"brackets) as an integer >= 1, got {s!r}")
             return {"type": "fifo"}
-        out["max_t"] = max_iter
-        out["grace_period"] = max(1, int(round(max_iter / eta**s)))
+        out["s"] = s
+        if out["max_iter"] / eta < 1:
+            problems.append(f"early_terminate: max_iter {out['max_iter']} / eta {eta} is below "
+                            f"1: no band to judge at; raise max_iter or lower eta")
+    elif "min_iter" in value:
+        out["min_iter"] = _iteration(value, "min_iter", problems)
     else:
         problems.append("early_terminate: hyperband needs min_iter, or max_iter with s")
-    if value.get("strict"):
-        notices.append("early_terminate.strict has no equivalent in ASHA and is ignored")
+    if "strict" in value:
+        if not isinstance(value["strict"], bool):
+            problems.append(f"early_terminate.strict: expected true or false, got "
+                            f"{value['strict']!r}")
+        else:
+            out["strict"] = value["strict"]
     return out
 
 
