@@ -48,7 +48,8 @@ def test_plugins_register_on_first_lookup_only():
                  "names = SCHEDULERS.names()\n"
                  "print(before, 'schedulers' in sys.modules, names)")
     assert proc.stdout.strip() == \
-        "False True ['asha', 'fifo', 'hyperband', 'median', 'pbt']", proc.stderr
+        "False True ['asha', 'fifo', 'hyperband', 'median', 'pbt', 'wandb_hyperband']", \
+        proc.stderr
 
 
 def test_report_escapes_user_text(tmp_path):
