@@ -223,3 +223,14 @@ def test_optuna_translation_ranges_and_types():
         assert 1e-4 <= p["lr"] <= 1e-1 and p["layers"] in (1, 2, 3)
         assert p["width"] in (16, 32, 48, 64) and p["opt"] in ("adam", "sgd")
         assert 0.5 <= p["nested/momentum"] <= 0.9
+
+
+@pytest.mark.parametrize("distribution, bounds", [
+    ("q_uniform", {"min": 0, "max": 10}), ("q_log_uniform_values", {"min": 1, "max": 100}),
+    ("q_normal", {}), ("q_beta", {})])
+def test_quantised_without_q_draws_floats_as_wandb_does(distribution, bounds):
+    """W&B's default q is 1.0: whole numbers, as floats; `q: 1` (an int) gives ints."""
+    x = draws({"distribution": distribution, **bounds}, n=500)
+    assert x.dtype.kind == "f" and np.allclose(x, np.round(x))
+    y = draws({"distribution": distribution, **bounds, "q": 1}, n=500)
+    assert y.dtype.kind == "i"

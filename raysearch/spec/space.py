@@ -17,25 +17,27 @@ import numpy as np
 
 from raysearch.errors import did_you_mean, one_of
 
-# distribution -> (required keys, optional keys with W&B's defaults)
+# distribution -> (required keys, optional keys with W&B's defaults; W&B's default q is 1.0, a
+# float, so a quantised draw without `q` is a float, as in W&B; `q: 1` written as an int gives
+# ints)
 DISTRIBUTIONS: dict[str, tuple[tuple[str, ...], dict[str, Any]]] = {
     "constant": (("value",), {}),
     "categorical": (("values",), {"probabilities": None}),
     "int_uniform": (("min", "max"), {}),
     "uniform": (("min", "max"), {}),
-    "q_uniform": (("min", "max"), {"q": 1}),
+    "q_uniform": (("min", "max"), {"q": 1.0}),
     "log_uniform": (("min", "max"), {}),
     "log_uniform_values": (("min", "max"), {}),
-    "q_log_uniform": (("min", "max"), {"q": 1}),
-    "q_log_uniform_values": (("min", "max"), {"q": 1}),
+    "q_log_uniform": (("min", "max"), {"q": 1.0}),
+    "q_log_uniform_values": (("min", "max"), {"q": 1.0}),
     "inv_log_uniform": (("min", "max"), {}),
     "inv_log_uniform_values": (("min", "max"), {}),
     "normal": ((), {"mu": 0.0, "sigma": 1.0}),
-    "q_normal": ((), {"mu": 0.0, "sigma": 1.0, "q": 1}),
+    "q_normal": ((), {"mu": 0.0, "sigma": 1.0, "q": 1.0}),
     "log_normal": ((), {"mu": 0.0, "sigma": 1.0}),
-    "q_log_normal": ((), {"mu": 0.0, "sigma": 1.0, "q": 1}),
+    "q_log_normal": ((), {"mu": 0.0, "sigma": 1.0, "q": 1.0}),
     "beta": ((), {"a": 1.0, "b": 1.0}),
-    "q_beta": ((), {"a": 1.0, "b": 1.0, "q": 1}),
+    "q_beta": ((), {"a": 1.0, "b": 1.0, "q": 1.0}),
 }
 # min/max given as exponents (natural log) rather than values
 EXPONENT_BOUNDS = {"log_uniform", "q_log_uniform", "inv_log_uniform"}
