@@ -208,3 +208,29 @@ def test_sqlite_study_continues_after_the_driver_is_killed(tmp_path):
                      if json.loads((p / "summary.json").read_text()).get("finished")]
     rows = pq.read_table(second_run / "trials.parquet").to_pylist()
     assert sorted(r["config.optuna_trial"] for r in rows) == [t.number for t in new]
+
+
+def test_timeout_ends_an_open_ended_run(ray_session, storage, monkeypatch):
+    """No n_trials, a timeout: trials start until it passes, then the run ends (as
+    study.optimize(timeout=...) does)."""
+    monkeypatch.setenv("SLOW_OBJECTIVE_S", "0.5")
+    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0))
+    raysearch.optuna.optimize(study, objectives.slow_quadratic, timeout=3, max_concurrent=1,
+                              storage=storage, quiet=True)
+    assert len(study.trials) >= 1 and all(t.state == TrialState.COMPLETE for t in study.trials)
+
+
+def test_a_journal_file_storage_holds_every_trial(ray_session, storage, tmp_path):
+    from optuna.storages import JournalStorage
+    from optuna.storages.journal import JournalFileBackend
+
+    journal = str(tmp_path / "journal.log")
+    study = optuna.create_study(study_name="j", storage=JournalStorage(
+        JournalFileBackend(journal)), sampler=optuna.samplers.RandomSampler(seed=2))
+    raysearch.optuna.optimize(study, objectives.quadratic, n_trials=4, storage=storage,
+                              quiet=True)
+    again = optuna.load_study(study_name="j",
+                              storage=JournalStorage(JournalFileBackend(journal)))
+    assert [(t.number, t.state, t.params, t.value) for t in again.trials] == \
+        [(t.number, t.state, t.params, t.value) for t in study.trials]
+    assert len(again.trials) == 4

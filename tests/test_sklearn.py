@@ -225,3 +225,35 @@ def test_scikit_learns_estimator_checks(ray_session, tmp_path):
               if r["status"] == "failed"]
     assert not failed, failed
     assert sum(r["status"] == "passed" for r in results) > 30
+
+
+@pytest.mark.parametrize("estimator, kind", [
+    (SGDClassifier(random_state=0), "partial_fit"),
+    (LogisticRegression(), "warm_start"),
+])
+def test_early_stopping_for_partial_fit_and_warm_start_estimators(estimator, kind, ray_session,
+                                                                  storage):
+    from raysearch.sklearn.candidate import incremental_kind
+
+    assert incremental_kind(estimator) == kind
+    X, y = digits(400)
+    grid = {"alpha": [1e-4, 1e-1, 10.0]} if kind == "partial_fit" else \
+        {"C": [1e-4, 1e-2, 1.0]}
+    search = GridSearchCV(estimator, grid, cv=3, early_stopping="asha", max_iters=9,
+                          storage=storage).fit(X, y)
+    iterations = list(search.cv_results_["n_iterations"])
+    assert max(iterations) == 9 and min(iterations) < 9, iterations
+    assert iterations[search.best_index_] == 9 and search.best_score_ > 0.5
+    history = raysearch.load(search.run_path_).history.to_pylist()
+    assert len(history) == sum(iterations)  # one scored result per iteration, every fold
+
+
+def test_skorch_with_a_logical_gpu_and_no_cuda_stays_on_the_cpu(ray_session, storage):
+    """resources {'gpu': 0.5}: Ray gives the trial a (logical) GPU; without CUDA the net
+    keeps its device instead of failing."""
+    X, y = diabetes()
+    search = RandomizedSearchCV(skorch_net(max_epochs=2), {"lr": [0.01, 0.02]}, n_iter=2,
+                                cv=2, scoring="r2", resources={"cpu": 1, "gpu": 0.5},
+                                storage=storage).fit(X, y)
+    assert len(search.cv_results_["params"]) == 2
+    assert not np.isnan(search.cv_results_["mean_test_score"]).any()

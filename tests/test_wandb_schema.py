@@ -69,6 +69,10 @@ SAME_VERDICT = {
     "a goal W&B does not know": (BASE | {"metric": {"name": "l", "goal": "up"}}, None),
     "bayes without a metric": ({k: v for k, v in BASE.items() if k != "metric"}
                                | {"method": "bayes"}, None),
+    # the issue expected a notice here; W&B's engine refuses it ("Specification of
+    # probabilities for categorical parameters is disallowed in grid search"), so do we
+    "a grid with probabilities": (BASE | {"method": "grid", "parameters": {"opt": {
+        "values": ["adam", "sgd"], "probabilities": [0.3, 0.7]}}}, None),
     "weights that are not numbers": (BASE | {"parameters": {"opt": {
         "distribution": "categorical_w_probabilities", "values": ["a", "b"],
         "probabilities": ["x", "y"]}}}, None),

@@ -72,14 +72,19 @@ def fit_candidate(config: dict, data: tuple, job: CandidateJob) -> None:
 
 
 def _placed(estimator: Any) -> Any:
-    """A skorch net (anything with a `device` parameter) on the GPU Ray gave this trial."""
+    """A skorch net (anything with a `device` parameter) on the GPU Ray gave this trial (Ray
+    set CUDA_VISIBLE_DEVICES to it); unchanged without one, or where CUDA is not usable."""
     import ray
 
-    if "device" in estimator.get_params(deep=False) and ray.get_gpu_ids():
-        from sklearn.base import clone
+    if "device" not in estimator.get_params(deep=False) or not ray.get_gpu_ids():
+        return estimator
+    import torch
 
-        return clone(estimator).set_params(device="cuda")  # Ray set CUDA_VISIBLE_DEVICES
-    return estimator
+    if not torch.cuda.is_available():
+        return estimator
+    from sklearn.base import clone
+
+    return clone(estimator).set_params(device="cuda")
 
 
 class _IncrementalFold:
