@@ -15,6 +15,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	# W&B's own sweep engine, the reference the W&B tests compare with. --no-deps: it pins
 	# numpy<2, which torch and pandas here outgrew; its validation and samplers run on numpy 2.
+	# Its other needs (jsonref, jsonschema, pydantic) are in the [test] extra.
 	$(BIN)/pip install --quiet --no-deps 'sweeps==0.3.0'
 	touch $(STAMP)
 
