@@ -237,10 +237,12 @@ def test_early_stopping_for_partial_fit_and_warm_start_estimators(estimator, kin
 
     assert incremental_kind(estimator) == kind
     X, y = digits(400)
+    # the good candidate first, one at a time: ASHA then has its result at each rung when the
+    # worse ones get there (with two at once, who reaches a rung first is a race)
     grid = {"alpha": [1e-4, 1e-1, 10.0]} if kind == "partial_fit" else \
-        {"C": [1e-4, 1e-2, 1.0]}
+        {"C": [1.0, 1e-2, 1e-4]}
     search = GridSearchCV(estimator, grid, cv=3, early_stopping="asha", max_iters=9,
-                          storage=storage).fit(X, y)
+                          max_concurrent=1, storage=storage).fit(X, y)
     iterations = list(search.cv_results_["n_iterations"])
     assert max(iterations) == 9 and min(iterations) < 9, iterations
     assert iterations[search.best_index_] == 9 and search.best_score_ > 0.5
