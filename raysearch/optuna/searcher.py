@@ -58,7 +58,7 @@ class StudySearcher(Searcher):
         super().__init__()
         self.live, self.study = live, live.study
         self.mailbox, self.n_trials = mailbox, n_trials
-        self.deadline = None if timeout is None else time.monotonic() + timeout
+        self.timeout, self.deadline = timeout, None  # the clock starts at the first ask
         self.asked = 0
         self.numbers: dict[str, int] = {}  # Tune trial id -> Optuna trial number
         self.told: dict[int, tuple] = {}
@@ -76,7 +76,10 @@ class StudySearcher(Searcher):
 
     def suggest(self, trial_id: str) -> dict | str | None:
         """One `study.ask()` (enqueued trials first, as in `study.optimize`), until n_trials,
-        the timeout, or `study.stop()`."""
+        the timeout, or `study.stop()`. As in `study.optimize`, the timeout counts from when
+        trials start being asked (not from Ray's start-up), so the first trial always runs."""
+        if self.timeout is not None and self.deadline is None:
+            self.deadline = time.monotonic() + self.timeout
         if self.study._stop_flag or (self.n_trials is not None and self.asked >= self.n_trials) \
                 or (self.deadline is not None and time.monotonic() >= self.deadline):
             return Searcher.FINISHED

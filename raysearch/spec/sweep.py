@@ -173,8 +173,9 @@ def parse_sweep(raw: Mapping) -> Sweep:
         if top["program"] is not None or top["command"] is not None:
             notices.append("ignoring program/command: the trainable given runs in-process")
 
-    trainable = _trainable(raw_trainable, problems) if program or raw_trainable is not None \
-        or top["program"] is None else None
+    # a program that failed its checks has said so already: no "trainable missing" on top
+    trainable = None if raw_trainable is None and top["program"] is not None else \
+        _trainable(raw_trainable, problems)
     info = trainable.facts if trainable else None
     registered = trainable is not None and TRAINABLES.entries().get(trainable.name) is trainable
     unknown_trainable = (raw_trainable is not None or top["program"] is not None) \
