@@ -38,10 +38,14 @@ def history(run_dir: Path) -> list[dict]:
     return pq.read_table(run_dir / "history.parquet").to_pylist()
 
 
-def kill_driver_when(ray_session, argv: list[str], ready, what: str) -> None:
-    proc = subprocess.Popen([sys.executable, "-m", "raysearch", *argv], cwd=ROOT,
-                            start_new_session=True, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+def kill_driver_when(ray_session, argv: list[str], ready, what: str, log: Path) -> None:
+    """Run a driver, SIGKILL it once `ready()`; its output is appended to `log` (printed when
+    a test fails, to tell which session did what)."""
+    with log.open("a") as out:
+        out.write(f"\n===== raysearch {' '.join(argv)} (killed at {what})\n")
+        out.flush()
+        proc = subprocess.Popen([sys.executable, "-m", "raysearch", *argv], cwd=ROOT,
+                                start_new_session=True, stdout=out, stderr=subprocess.STDOUT)
     try:
         wait_for(lambda: ready() or proc.poll() is not None, 180, what)
     finally:
@@ -51,6 +55,23 @@ def kill_driver_when(ray_session, argv: list[str], ready, what: str) -> None:
             pass
         proc.wait()
     wait_for_orphans(ray_session)
+    with log.open("a") as out:
+        out.write(f"recorded afterwards: {recorded(log.parent / 'runs')}\n")
+
+
+def recorded(storage: Path) -> dict:
+    """Per trial: its recorded status and the iterations recorded (as first..last, gaps)."""
+    out = {}
+    for run_dir in storage.iterdir() if storage.exists() else []:
+        rows = history(run_dir) if (run_dir / "history.parquet").exists() else []
+        statuses = {t["trial_id"]: t["status"] for t in pq.read_table(
+            run_dir / "trials.parquet").to_pylist()} if (run_dir / "trials.parquet").exists() \
+            else {}
+        for trial_id in sorted({r["trial_id"] for r in rows} | set(statuses)):
+            its = sorted(r["iteration"] for r in rows if r["trial_id"] == trial_id)
+            gaps = sorted(set(range(1, its[-1] + 1)) - set(its)) if its else []
+            out[trial_id] = (statuses.get(trial_id), its[:1] + its[-1:], len(its), gaps[:5])
+    return out
 
 
 def test_driver_killed_early_and_at_the_end_resumes_to_a_complete_record(ray_session,
@@ -61,11 +82,11 @@ def test_driver_killed_early_and_at_the_end_resumes_to_a_complete_record(ray_ses
     spec.write_text(yaml.safe_dump(digits_spec(
         name="chaos", run_cap=2, checkpoint={"every": 7, "keep": 1},
         parameters={**digits_spec()["parameters"], "epochs": {"value": EPOCHS}})))
-    storage = tmp_path / "runs"
+    storage, log = tmp_path / "runs", tmp_path / "drivers.log"
     address = ray_session.get_runtime_context().gcs_address
     # 1. early: a few results recorded, before any trial's first checkpoint (epoch 7)
     kill_driver_when(ray_session, ["run", str(spec), "--storage", str(storage), "--address", address,
-                      "--quiet"], lambda: max_iteration(storage) >= 2, "first results")
+                      "--quiet"], lambda: max_iteration(storage) >= 2, "first results", log)
     (run_dir,) = storage.iterdir()
     seen = {(r["trial_id"], r["iteration"]) for r in history(run_dir)}
     # 2. mid-sweep, at random moments (a flush may be under way: writes are atomic)
@@ -76,13 +97,13 @@ def test_driver_killed_early_and_at_the_end_resumes_to_a_complete_record(ray_ses
         def progressed(s: int = start, d: float = deadline) -> bool:
             return max_iteration(storage) > s and time.monotonic() > d
 
-        kill_driver_when(ray_session, resume, progressed, "progress")
+        kill_driver_when(ray_session, resume, progressed, "progress", log)
         now = {(r["trial_id"], r["iteration"]) for r in history(run_dir)}
-        assert seen <= now, f"seed {seed}: recorded results were dropped"
+        assert seen <= now, (f"seed {seed}: recorded results were dropped", log.read_text())
         seen = now
     # 3. at the very end: once the sweep has written that it finished (report under way)
     finished = lambda: json.loads((run_dir / "summary.json").read_text()).get("finished")  # noqa: E731
-    kill_driver_when(ray_session, resume, finished, "the end of the sweep")
+    kill_driver_when(ray_session, resume, finished, "the end of the sweep", log)
     # and a last resume completes whatever is left
     assert main(["resume", str(run_dir), "--address", address, "--quiet"]) == 0, seed
     out = capsys.readouterr().out
@@ -90,10 +111,11 @@ def test_driver_killed_early_and_at_the_end_resumes_to_a_complete_record(ray_ses
     assert seen <= {(r["trial_id"], r["iteration"]) for r in rows}, seed
     trials = pq.read_table(run_dir / "trials.parquet").to_pylist()
     done = [t for t in trials if t["status"] == "completed"]
-    assert len(done) >= 2, (seed, trials, out)
+    sessions = log.read_text() + f"\n===== last resume\n{out}\n{recorded(storage)}"
+    assert len(done) >= 2, (seed, trials, sessions)
     for t in done:  # every completed trial holds each of its results exactly once
         its = sorted(r["iteration"] for r in rows if r["trial_id"] == t["trial_id"])
-        assert its == list(range(1, EPOCHS + 1)), (seed, t["trial_id"])
+        assert its == list(range(1, EPOCHS + 1)), (seed, t["trial_id"], sessions)
     assert json.loads((run_dir / "summary.json").read_text())["finished"] is True
     assert (run_dir / "report.html").stat().st_size > 0
 

@@ -90,7 +90,13 @@ def test_killed_driver_resumes_from_checkpoints(ray_session, tmp_path, capsys):
     # saved state is deleted (as `keep` does when the driver dies before Tune's next save)
     named = latest_checkpoint_in_tune_state(run_dir)
     assert len(named) == 2, "Tune saved no checkpoint in its state"
-    shutil.rmtree(run_dir / Path(named[0]).parent.name / Path(named[0]).name)
+    rotated = run_dir / Path(named[0]).parent.name / Path(named[0]).name
+    # ... and a checkpoint folder saved after that state, unrecorded (the driver died first):
+    # the resumed trial must not write over it, nor reuse the name
+    index = int(rotated.name.removeprefix("checkpoint_"))
+    orphan = rotated.with_name(f"checkpoint_{index + 3:06d}")
+    shutil.copytree(rotated, orphan)
+    shutil.rmtree(rotated)
     # the table-flush lag, made certain: the other trial's results since a few iterations
     # before its named checkpoint were never written (the driver died before the next flush)
     lagging = Path(named[1])
@@ -120,6 +126,10 @@ def test_killed_driver_resumes_from_checkpoints(ray_session, tmp_path, capsys):
     for rows in by_trial.values():
         assert sorted(r["iteration"] for r in rows) == list(range(1, epochs + 1))
         assert sorted(r["epoch"] for r in rows) == list(range(1, epochs + 1))
+        names = [Path(r["checkpoint"]).name for r in rows if r.get("checkpoint")]
+        assert len(names) == len(set(names)), names  # no checkpoint folder written over
+    assert orphan.name not in {Path(r["checkpoint"]).name for r in after
+                               if r.get("checkpoint") and orphan.parent.name.endswith(r["trial_id"])}
     restored = [r for r in after if r.get("restored_from")]
     assert restored, "no trial continued from a checkpoint"
     # a resumed trial continued from its own checkpoint: its epoch count went on, not from 1

@@ -10,12 +10,15 @@ resume, a state file that does not parse is replaced by its last good copy befor
 from __future__ import annotations
 
 import json
+import posixpath
+import re
 
 import pyarrow.fs as pafs
 
 from raysearch.results import storage
 
 BACKUP = ".raysearch-state"
+CHECKPOINT_NAME = re.compile(r"checkpoint_(\d+)")  # Ray Train's checkpoint folder names
 PATTERNS = ("experiment_state-", "basic-variant-state-", "searcher-state-")
 
 
@@ -73,6 +76,11 @@ def reconcile(run_dir: str, history: list[dict], reopen: set[str]) -> dict[str, 
     Such a trial is pointed at its newest checkpoint that is on disk and recorded in `history`
     (its iteration read from there), or at none (it starts again; rows it re-runs replace the
     recorded ones), so that every result ends up recorded exactly once.
+    - Tune names a trial's next checkpoint folder by a counter saved with that state, so a
+      resumed trial would write over folders saved after the state (or the one it was moved
+      to above), under a name the history already records at another iteration; a later
+      resume would then restore that folder's newer content at the older iteration. The
+      counter is moved past every checkpoint folder on disk or in `history`.
     - Trials in `reopen` that Tune saved as TERMINATED (a sweep that stopped on an error, such
       as a full disk, ends its live trials) are set PAUSED, so the restore continues them.
     Returns the trial ids changed, under "moved" and "reopened"."""
@@ -81,19 +89,47 @@ def reconcile(run_dir: str, history: list[dict], reopen: set[str]) -> dict[str, 
     if state_path is None:
         return changed
     state = json.loads(storage.read_bytes(state_path))
+    dirty = False
     for entry in state["trial_data"]:
         trial = json.loads(entry[0])
         fixed = _fixed_metadata(run_dir, entry[0], entry[1], history)
         if fixed is not None:
             entry[1] = fixed
             changed["moved"].append(trial["trial_id"])
+        renumbered = _skip_used_checkpoint_names(run_dir, trial, history)
         if trial["trial_id"] in reopen and trial.get("status") == "TERMINATED":
             trial["status"] = "PAUSED"
-            entry[0] = json.dumps(trial, indent=2)
             changed["reopened"].append(trial["trial_id"])
-    if changed["moved"] or changed["reopened"]:
+        if renumbered or trial["trial_id"] in changed["reopened"]:
+            entry[0] = json.dumps(trial, indent=2)
+            dirty = True
+        dirty = dirty or fixed is not None
+    if dirty:
         storage.write_bytes(state_path, json.dumps(state).encode())
     return changed
+
+
+def _skip_used_checkpoint_names(run_dir: str, trial: dict, history: list[dict]) -> bool:
+    """Set the trial's checkpoint counter (in its pickled storage context) past every
+    `checkpoint_<n>` folder in its trial folder or recorded in `history`; whether it moved."""
+    from ray import cloudpickle
+
+    blob = trial.get("storage")
+    if not isinstance(blob, dict) or blob.get("_type") != "CLOUDPICKLE_FALLBACK":
+        return False
+    context = cloudpickle.loads(bytes.fromhex(blob["value"]))
+    fs, folder = storage.filesystem(storage.join(run_dir, posixpath.basename(
+        context.trial_fs_path)))
+    names = [i.base_name for i in fs.get_file_info(pafs.FileSelector(folder,
+                                                                      allow_not_found=True))]
+    names += [posixpath.basename(r["checkpoint"].rstrip("/")) for r in history
+              if r.get("trial_id") == trial["trial_id"] and r.get("checkpoint")]
+    used = [int(m.group(1)) for m in map(CHECKPOINT_NAME.fullmatch, names) if m]
+    if not used or context.current_checkpoint_index > max(used):
+        return False
+    context.current_checkpoint_index = max(used) + 1
+    blob["value"] = cloudpickle.dumps(context).hex()
+    return True
 
 
 def _newest_state(run_dir: str) -> str | None:
@@ -104,8 +140,6 @@ def _newest_state(run_dir: str) -> str | None:
 def _fixed_metadata(run_dir: str, trial_json: str, metadata_json: str,
                     history: list[dict]) -> str | None:
     """The trial's run metadata pointing at a checkpoint on disk, or None if it already does."""
-    import posixpath
-
     from ray.train import Checkpoint
     from ray.train._internal.session import _TrainingResult
     from ray.tune.experiment.trial import Trial
