@@ -170,8 +170,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                          progress_every_s=None if args.quiet else 10.0, verbose=args.verbose,
                          autoscaling=args.autoscaling)
     print(f"raysearch: {args.name or sweep.name}: {sweep.method} search, {sweep.run_cap} trials, "
-          f"scheduler {sweep.scheduler.type}, metric {sweep.metric.name} ({sweep.metric.goal})",
-          flush=True)
+          f"scheduler {sweep.scheduler.type}, {sweep.describe_metric()}", flush=True)
     return _finished(run_sweep(sweep, options))
 
 
@@ -207,8 +206,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
     sweep = _sweep(args)
     print(f"{args.spec}: ok: {sweep.method} search over {len(sweep.params())} parameters, "
-          f"{sweep.run_cap} trials, scheduler {sweep.scheduler.type}, "
-          f"metric {sweep.metric.name} ({sweep.metric.goal})")
+          f"{sweep.run_cap} trials, scheduler {sweep.scheduler.type}, {sweep.describe_metric()}")
     rows = describe_space(sweep.space)
     width = max(len(name) for name, _ in rows)
     for name, text in rows:

@@ -96,6 +96,7 @@ class SearcherFacts:
 @dataclass(frozen=True)
 class SchedulerFacts:
     needs_checkpoints: bool = False  # pauses trials or copies their state
+    compares_trials: bool = True  # decides by the metric (all but fifo): the spec needs one
     exploits: bool = False  # copies one trial's checkpoint into another (PBT): keeps them all
 
 
@@ -110,7 +111,8 @@ class ProgramSpec:
 
     path: str  # absolute
     command: tuple[str, ...]  # W&B's command, macros unexpanded
-    metric: str  # the sweep's metric: a result is reported each time the script logs it
+    metric: str | None  # the sweep's metric: a result each time the script logs it (None:
+    # each time it logs anything)
     sweep_id: str = "raysearch"
 
 

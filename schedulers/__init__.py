@@ -20,7 +20,7 @@ TIME_ATTR = "training_iteration"
 __all__ = ["SCHEDULERS", "TIME_ATTR"]
 
 
-@SCHEDULERS.register("fifo")
+@SCHEDULERS.register("fifo", compares_trials=False)
 def fifo(ctx: SchedulerContext) -> Any:
     """Run every trial to the end (no early stopping)."""
     from ray.tune.schedulers import FIFOScheduler

@@ -87,6 +87,39 @@ def test_a_script_that_never_logs_the_metric_says_so_in_one_line(ray_session, tm
     assert len(err) == 1 and "reported no val_loss; it reported: _step, epoch, loss" in err[0]
 
 
+def test_a_grid_without_a_metric_runs_every_config_and_records_every_log(ray_session, tmp_path,
+                                                                         capsys):
+    """W&B runs a grid (or random) sweep without a `metric`: nothing is ranked, each run's
+    every `wandb.log` is kept. Here each log is one result; the summary and report say there
+    is no metric; the run folder resumes."""
+    spec = yaml.safe_load((PROJECT / "sweep.yaml").read_text())
+    spec = {k: v for k, v in spec.items() if k not in ("metric", "early_terminate", "run_cap")}
+    spec.update(method="grid", program=str(PROJECT / "train.py"), parameters={
+        "optimizer": {"values": ["adam", "sgd"]}, "epochs": {"value": 1},
+        "learning_rate": {"value": 0.05}})
+    (tmp_path / "sweep.yaml").write_text(yaml.safe_dump(spec))
+    address = ray_session.get_runtime_context().gcs_address
+    assert main(["run", str(tmp_path / "sweep.yaml"), "--storage", str(tmp_path / "runs"),
+                 "--address", address, "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "grid search, 2 trials, scheduler fifo, no metric" in out, out
+    assert "no metric: every run is recorded, none is ranked" in out, out
+    (run_dir,) = (tmp_path / "runs").iterdir()
+    result = raysearch.load(str(run_dir))
+    assert result.metric is None and result.best is None and not result.failed
+    trials = result.trials.to_pylist()
+    assert sorted(t["config.optimizer"] for t in trials) == ["adam", "sgd"]
+    assert {t["status"] for t in trials} == {"completed"}
+    for trial in trials:
+        rows = sorted((r for r in result.history.to_pylist()
+                       if r["trial_id"] == trial["trial_id"]), key=lambda r: r["iteration"])
+        assert [r["_step"] for r in rows] == list(range(BATCHES + 1))  # every wandb.log
+        assert rows[-1]["val_loss"] > 0 and all(r["batch_loss"] > 0 for r in rows[:-1])
+    assert yaml.safe_load((run_dir / "spec.yaml").read_text())["metric"] is None
+    assert "no metric (nothing ranked)" in (run_dir / "report.html").read_text()
+    assert main(["resume", str(run_dir), "--address", address, "--quiet"]) == 0
+
+
 @pytest.mark.parametrize("overrides, expected", [
     ({"program": "nope.py"}, "program: {folder}/nope.py: no such file"),
     ({"command": ["${env}", "${interpreter}", "${program}", "${argz}"]},

@@ -67,6 +67,9 @@ SAME_VERDICT = {
     "early_terminate other than hyperband": (BASE | {"early_terminate": {"type": "asha"}},
                                              None),
     "a goal W&B does not know": (BASE | {"metric": {"name": "l", "goal": "up"}}, None),
+    "grid without a metric": ({"method": "grid", "parameters": {"x": {"values": [1, 2]}}},
+                              None),
+    "random without a metric": ({"method": "random", "parameters": BASE["parameters"]}, None),
     "bayes without a metric": ({k: v for k, v in BASE.items() if k != "metric"}
                                | {"method": "bayes"}, None),
     # the issue expected a notice here; W&B's engine refuses it ("Specification of
@@ -88,17 +91,18 @@ def test_same_verdict_as_wandbs_engine(name):
         assert sum(notice in n for n in notices) == 1, notices
 
 
-# W&B accepts these; raysearch does not yet (issue #13 lists each). Strict: a fix shows here.
-NOT_YET = {
-    "grid without a metric": {"method": "grid", "parameters": {"x": {"values": [1, 2]}}},
-}
-
-
-@pytest.mark.parametrize("name", list(NOT_YET))
-@pytest.mark.xfail(strict=True, reason="issue #13: W&B accepts it, raysearch does not yet")
-def test_not_yet_accepted(name):
-    assert wandb_accepts(NOT_YET[name])
-    assert raysearch_accepts(NOT_YET[name])[0]
+def test_early_terminate_without_a_metric_is_refused_before_it_runs():
+    """W&B's engine creates this sweep, then fails at its first stopping decision
+    (`sweeps.stop_runs`: 'early terminate requires "metric" section'); refused up front here."""
+    config = {"method": "random", "parameters": {"x": {"values": [1, 2]}},
+              "early_terminate": {"type": "hyperband", "min_iter": 3}}
+    with pytest.raises(ValueError, match="early terminate requires"):
+        sweeps.stop_runs(config, [sweeps.SweepRun(name="a", state=sweeps.RunState.running,
+                                                  config={"x": {"value": 1}},
+                                                  history=[{"loss": 1.0}] * 5)])
+    with pytest.raises(raysearch.SpecError, match="metric: missing; scheduler 'wandb_hyperband' "
+                                                  "ranks? trials by it"):
+        load_spec({**config, "program": PROGRAM})
 
 
 def test_a_wandb_scheduler_for_a_custom_optimizer_says_what_to_use():

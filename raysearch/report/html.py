@@ -13,13 +13,22 @@ from functools import cache
 from typing import Any
 
 from raysearch.report.importance import encode, importances
-from raysearch.results import BEST_PREFIX, CONFIG_PREFIX, STOPPED, SweepResult, flatten, storage
+from raysearch.results import (
+    BEST_PREFIX,
+    CONFIG_PREFIX,
+    NON_METRIC_COLUMNS,
+    STOPPED,
+    SweepResult,
+    flatten,
+    storage,
+)
 from raysearch.spec.space import iter_params, parse_parameters
 
 REPORT_FILE = "report.html"
 STATUS_COLOURS = {"completed": "#1b9e77", "stopped": "#d95f02", "errored": "#e7298a",
                   "unfinished": "#a6761d", "running": "#7570b3", "pending": "#999999"}
 PLOTLY_CONFIG = {"displaylogo": False, "responsive": True}
+NO_METRIC = "This sweep has no metric (a grid or random sweep that ranks nothing)."
 
 
 @cache
@@ -80,9 +89,11 @@ def _config_columns(trials: list[dict]) -> list[str]:
 def _parallel_coordinates(result: SweepResult, trials: list[dict]):
     import plotly.graph_objects as go
 
+    title = "Hyperparameters against the objective"
+    if result.metric is None:
+        return title, None, NO_METRIC
     key = BEST_PREFIX + result.metric
     rows = [t for t in trials if _finite(t.get(key))]
-    title = "Hyperparameters against the objective"
     if len(rows) < 2:
         return title, None, "Too few trials with results for a parallel-coordinates plot."
     dims = []
@@ -120,12 +131,14 @@ def _log_scaled(spec: dict) -> set[str]:
 def _importance(result: SweepResult, trials: list[dict]):
     import plotly.graph_objects as go
 
+    title = "Hyperparameter importance"
+    if result.metric is None:
+        return title, None, NO_METRIC
     key = BEST_PREFIX + result.metric
     rows = [t for t in trials if _finite(t.get(key))]
     columns = _config_columns(rows)
     found = importances({c[len(CONFIG_PREFIX):]: [r.get(c) for r in rows] for c in columns},
                         [r[key] for r in rows])
-    title = "Hyperparameter importance"
     if not found:
         return title, None, "Importance needs at least 4 trials with results and a varying " \
                             "parameter."
@@ -146,7 +159,7 @@ def _importance(result: SweepResult, trials: list[dict]):
 def _learning_curves(result: SweepResult, trials: list[dict]):
     import plotly.graph_objects as go
 
-    metric = result.metric
+    metric = result.metric or _first_metric(result)
     status = {t["trial_id"]: t["status"] for t in trials}
     by_trial: dict[str, list[dict]] = {}
     for row in result.history.to_pylist():
@@ -189,12 +202,22 @@ def _learning_curves(result: SweepResult, trials: list[dict]):
                            "Stars: a trial continued from another trial's checkpoint (PBT).")
 
 
+def _first_metric(result: SweepResult) -> str | None:
+    """What a sweep without a metric plots: the first numeric metric its trials reported."""
+    for row in result.history.to_pylist():
+        for k, v in row.items():
+            if _finite(v) and k not in NON_METRIC_COLUMNS and not k.startswith(CONFIG_PREFIX):
+                return k
+    return None
+
+
 def _trial_table(result: SweepResult, trials: list[dict]) -> dict:
     """Columns and rows (value, sort key, numeric?) for the template's sortable table."""
-    key = BEST_PREFIX + result.metric
+    key = BEST_PREFIX + str(result.metric)
     configs = [c for c in dict.fromkeys(k for t in trials for k in t)
                if c.startswith(CONFIG_PREFIX)]
-    columns = ["trial_id", "status", key, "iterations", "wall_time_s", *configs, "error"]
+    columns = ["trial_id", "status", *([key] if result.metric else []), "iterations",
+               "wall_time_s", *configs, "error"]
     trials = sorted(trials, key=lambda t: (not _finite(t.get(key)),
                                            -(t.get(key) or 0) if result.goal == "maximize"
                                            else (t.get(key) or 0)))

@@ -22,7 +22,9 @@ def summary(result: SweepResult, top: int = TOP_N) -> str:
     if wall is not None:
         lines.append(f"wall time: {wall:.1f} s")
     best = result.best
-    if best is None:
+    if metric is None:
+        lines.append("no metric: every run is recorded, none is ranked")
+    elif best is None:
         lines.append(f"no trial reported {metric}")
     else:
         lines.append(f"best {metric}: {best.metrics[metric]:.4f} (trial {best.trial_id}, "
@@ -37,7 +39,7 @@ def summary(result: SweepResult, top: int = TOP_N) -> str:
             at = "" if best.checkpoint_iteration == best.iteration else \
                 f" (saved at iteration {best.checkpoint_iteration}, the nearest kept)"
             lines.append(f"checkpoint: {best.checkpoint}{at}")
-    target = result.spec["metric"].get("target")
+    target = (result.spec.get("metric") or {}).get("target")
     if target is not None:
         lines.append(f"target {metric} {target}: " +
                      ("reached, sweep stopped" if result.target_reached else "not reached"))
@@ -51,7 +53,7 @@ def summary(result: SweepResult, top: int = TOP_N) -> str:
 
 
 def _top_table(result: SweepResult, top: int) -> list[str]:
-    key = BEST_PREFIX + result.metric
+    key = BEST_PREFIX + str(result.metric)
     rows = [r for r in result.trials.to_pylist() if _is_number(r.get(key))]
     if len(rows) < 2:
         return []

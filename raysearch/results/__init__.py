@@ -9,6 +9,7 @@ from raysearch.results.result import (
     ERRORED,
     FINAL_PREFIX,
     HISTORY_FILE,
+    NON_METRIC_COLUMNS,
     PENDING,
     RAY_KEYS,
     RUNNING,
@@ -30,4 +31,4 @@ __all__ = ["SweepResult", "BestTrial", "load", "flatten", "unflatten", "SPEC_FIL
            "HISTORY_FILE", "SUMMARY_FILE", "CONFIG_PREFIX", "FINAL_PREFIX", "BEST_PREFIX",
            "COMPLETED", "STOPPED", "ERRORED", "RUNNING", "PENDING", "RAY_KEYS",
            "UNFINISHED", "TRAINABLE_FILE", "ENDED_ITSELF", "CUT_BY_TARGET",
-           "STOPPED_EARLY"]
+           "STOPPED_EARLY", "NON_METRIC_COLUMNS"]

@@ -68,12 +68,13 @@ class SweepResult:
     summary: dict = field(default_factory=dict)
 
     @property
-    def metric(self) -> str:
-        return self.spec["metric"]["name"]
+    def metric(self) -> str | None:
+        """The objective's name; None for a sweep without one (grid/random: nothing ranked)."""
+        return (self.spec.get("metric") or {}).get("name")
 
     @property
-    def goal(self) -> str:
-        return self.spec["metric"]["goal"]
+    def goal(self) -> str | None:
+        return (self.spec.get("metric") or {}).get("goal")
 
     @property
     def counts(self) -> dict[str, int]:
@@ -84,7 +85,9 @@ class SweepResult:
 
     @property
     def best(self) -> BestTrial | None:
-        """Best trial by its best reported objective (not its last epoch)."""
+        """Best trial by its best reported objective (not its last epoch); None without one."""
+        if self.metric is None:
+            return None
         rows = [r for r in self.history.to_pylist() if _number(r.get(self.metric)) is not None]
         if not rows:
             return None
@@ -148,8 +151,8 @@ class SweepResult:
     def trials_dataframe(self) -> Any:
         """The trials table as a pandas DataFrame, best first (as Optuna names it)."""
         frame = self.trials.to_pandas()
-        key = BEST_PREFIX + self.metric
-        if key in frame.columns:
+        key = BEST_PREFIX + str(self.metric)
+        if self.metric is not None and key in frame.columns:
             frame = frame.sort_values(key, ascending=self.goal == "minimize", na_position="last",
                                       kind="stable").reset_index(drop=True)
         return frame
@@ -163,7 +166,7 @@ class SweepResult:
 
     @property
     def target_reached(self) -> bool:
-        target = self.spec["metric"].get("target")
+        target = (self.spec.get("metric") or {}).get("target")
         best = self.best
         if target is None or best is None:
             return False
@@ -175,7 +178,10 @@ class SweepResult:
         """Why the sweep produced nothing usable, one line per trial: every trial errored, or
         none reported the objective as a number. Empty when it did."""
         rows = self.trials.to_pylist()
-        if not rows or any(_number(r.get(BEST_PREFIX + self.metric)) is not None for r in rows):
+        if self.metric is None and rows and all(r["status"] == ERRORED for r in rows):
+            return [f"trial {r['trial_id']}: {r.get('error') or 'unknown error'}" for r in rows]
+        if not rows or self.metric is None or \
+                any(_number(r.get(BEST_PREFIX + self.metric)) is not None for r in rows):
             return []
         if all(r["status"] == ERRORED for r in rows):
             return [f"trial {r['trial_id']}: {r.get('error') or 'unknown error'}" for r in rows]

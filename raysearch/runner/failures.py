@@ -36,7 +36,7 @@ def quiet_ray_logs(verbose: bool) -> Iterator[None]:
             lg.setLevel(level)
 
 
-def explain(exc: BaseException, metric: str, run_dir: str | None = None) -> list[str]:
+def explain(exc: BaseException, metric: str | None, run_dir: str | None = None) -> list[str]:
     """The user's problem behind an exception that stopped Tune."""
     if run_dir is not None and _disk_full(run_dir):
         return [f"the disk holding {run_dir} is full; what was recorded is whole: free space "

@@ -142,7 +142,7 @@ def _fit(sweep: Sweep, run_dir: str, tuner: Any, options: RunOptions, started: f
     except Exception as exc:
         if options.verbose:
             raise
-        problems = explain(exc, sweep.metric.name, run_dir)
+        problems = explain(exc, sweep.metric_name, run_dir)
         result = _finish(run_dir, started, previous_wall_s, None, failed=problems)
         raise SweepFailed(problems, result) from None
     result = _finish(run_dir, started, previous_wall_s, interrupt.signal_number)
@@ -221,7 +221,7 @@ def _tuner(sweep: Sweep, run_dir: str, options: RunOptions) -> Any:
         ray_trainable(sweep),
         param_space=param_space,
         tune_config=tune.TuneConfig(
-            metric=sweep.metric.name, mode=sweep.metric.mode, search_alg=search_alg,
+            metric=sweep.metric_name, mode=sweep.metric_mode, search_alg=search_alg,
             scheduler=scheduler.build(sweep.scheduler_context(), **sweep.scheduler.options),
             # a grid searcher expands its grid itself: one pass over it
             num_samples=1 if searcher.facts.enumerates_grid else sweep.run_cap,

@@ -101,11 +101,11 @@ class ProgressReporter(Callback):
         self._print(self.trial_line(row))
 
     def trial_line(self, row: dict) -> str:
-        metric = self.recorder.metric.name
+        metric = self.recorder.metric.name if self.recorder.metric else None
         text = f"trial {row['trial_id']} {ENDED[row['status']]}"
         if row.get("iterations"):
             text += f" after {row['iterations']} iterations"
-        value = row.get(BEST_PREFIX + metric)
+        value = row.get(BEST_PREFIX + metric) if metric else None
         if row["status"] == ERRORED:
             text += f": {row.get('error') or 'unknown error'}"
         elif value is not None:

@@ -45,7 +45,7 @@ HISTORY_COLUMNS = ("trial_id", "iteration", "generation", "time_s")
 class SweepRecorder(Callback):
     """Records results into `history.parquet` / `trials.parquet`."""
 
-    def __init__(self, run_dir: str, metric: Metric, max_iterations: int | None = None,
+    def __init__(self, run_dir: str, metric: Metric | None, max_iterations: int | None = None,
                  flush_every_s: float = 10.0):
         self.run_dir = run_dir
         self.metric = metric
@@ -119,11 +119,11 @@ class SweepRecorder(Callback):
         row.update({"iterations": step, "wall_time_s": float(result.get("time_total_s", 0.0)),
                     "node": _node(result)})
         row.update(config)
-        value = metrics.get(self.metric.name)
-        best_key = BEST_PREFIX + self.metric.name
-        if _is_number(value) and (row.get(best_key) is None
-                                  or self.metric.better(value, row[best_key])):
-            row[best_key], row["best_iteration"] = value, step
+        if self.metric is not None:
+            value, best_key = metrics.get(self.metric.name), BEST_PREFIX + self.metric.name
+            if _is_number(value) and (row.get(best_key) is None
+                                      or self.metric.better(value, row[best_key])):
+                row[best_key], row["best_iteration"] = value, step
         self._maybe_flush()
 
     def on_checkpoint(self, iteration: int, trials: list, trial: Any, checkpoint: Any,
@@ -248,7 +248,9 @@ class SweepRecorder(Callback):
         return {s: statuses.count(s) for s in (RUNNING, COMPLETED, STOPPED, ERRORED)}
 
     def best(self) -> tuple[str, float] | None:
-        """(trial id, value) of the best objective value recorded so far."""
+        """(trial id, value) of the best objective value recorded so far (None without one)."""
+        if self.metric is None:
+            return None
         key = BEST_PREFIX + self.metric.name
         rows = [(t, r[key]) for t, r in self.trials.items() if _is_number(r.get(key))]
         if not rows:

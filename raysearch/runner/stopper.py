@@ -15,13 +15,15 @@ from raysearch.types import Metric
 
 
 class SweepStopper(Stopper):
-    def __init__(self, metric: Metric):
+    def __init__(self, metric: Metric | None):
         self.metric = metric
         self.reached = False
 
     def __call__(self, trial_id: str, result: dict) -> bool:
         if result.get("done"):  # set by the trainable (or by Tune when the function returned)
             result[ENDED_ITSELF] = True
+        if self.metric is None:
+            return False
         target = self.metric.target
         value = result.get(self.metric.name)
         if target is not None and isinstance(value, int | float) and not isinstance(value, bool):

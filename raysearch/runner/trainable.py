@@ -30,7 +30,7 @@ def ray_trainable(sweep: Sweep) -> Any:
     if "checkpoint_every" in accepted:
         extra["checkpoint_every"] = sweep.checkpoint.every
     if "program" in accepted and sweep.program:  # a W&B sweep's script (raysearch.wandb)
-        extra["program"] = ProgramSpec(sweep.program, sweep.command, sweep.metric.name,
+        extra["program"] = ProgramSpec(sweep.program, sweep.command, sweep.metric_name,
                                        sweep.name)
     function = tune.with_parameters(function, **extra) if extra else function
     return tune.with_resources(function, {"cpu": sweep.resources.cpu,

@@ -13,5 +13,5 @@ if TYPE_CHECKING:
 
 def build_search(sweep: Sweep) -> tuple[Any, dict]:
     """(search_alg, param_space) for `tune.Tuner`, seeded, with the spec's searcher options."""
-    return SEARCHERS.get(sweep.method).build(sweep.space, sweep.metric.name, sweep.metric.mode,
+    return SEARCHERS.get(sweep.method).build(sweep.space, sweep.metric_name, sweep.metric_mode,
                                              sweep.seed, **sweep.searcher)

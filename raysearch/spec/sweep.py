@@ -85,7 +85,7 @@ class Sweep:
     name: str
     trainable: str | Callable
     method: str
-    metric: Metric
+    metric: Metric | None  # None: a grid or random sweep that ranks nothing (W&B allows it)
     space: Space
     parameters: dict  # as given (W&B grammar): what spec.yaml records
     run_cap: int
@@ -116,7 +116,7 @@ class Sweep:
             "trainable": self.trainable if isinstance(self.trainable, str)
             else Entry("", self.trainable, None).reference,
             "method": self.method,
-            "metric": self.metric.to_dict(),
+            "metric": self.metric.to_dict() if self.metric else None,
             "parameters": self.parameters,
             "run_cap": self.run_cap,
             "scheduler": self.scheduler.to_dict(),
@@ -129,6 +129,20 @@ class Sweep:
             **({"program": self.program, "command": list(self.command)} if self.program
                else {}),
         }
+
+    @property
+    def metric_name(self) -> str | None:
+        return self.metric.name if self.metric else None
+
+    @property
+    def metric_mode(self) -> str | None:
+        """Ray Tune's `mode` ("max"/"min"), None without a metric."""
+        return self.metric.mode if self.metric else None
+
+    def describe_metric(self) -> str:
+        """How the CLI names the objective: "val_loss (minimize)", or that there is none."""
+        return f"metric {self.metric.name} ({self.metric.goal})" if self.metric else \
+            "no metric (every run recorded, none ranked)"
 
     def params(self) -> list[Param]:
         return list(iter_params(self.space))
@@ -190,8 +204,6 @@ def parse_sweep(raw: Mapping) -> Sweep:
                         f"{searcher.facts.front_end}")
         searcher = None
 
-    metric = _metric(top["metric"], info, [] if unknown_trainable else problems)
-
     raw_params = top["parameters"]
     if raw_params is None and info is not None and info.default_parameters:
         raw_params = dict(info.default_parameters)
@@ -211,6 +223,12 @@ def parse_sweep(raw: Mapping) -> Sweep:
     problems += errs
     scheduler = _scheduler(top, problems, notices)
     scheduler_entry = SCHEDULERS.get(scheduler.type) if scheduler.type in SCHEDULERS else None
+    ranks = []  # what ranks trials by the metric
+    if searcher is not None and searcher.facts.model_based:
+        ranks.append(f"method {searcher.name!r}")
+    if scheduler_entry is not None and scheduler_entry.facts.compares_trials:
+        ranks.append(f"scheduler {scheduler.type!r}")
+    metric = _metric(top["metric"], info, ranks, [] if unknown_trainable else problems)
     if scheduler_entry and scheduler_entry.facts.needs_checkpoints and trainable is not None \
             and not registered:
         notices.append(f"scheduler {scheduler.type} pauses or copies trials: {trainable.name} "
@@ -273,11 +291,18 @@ def _trainable(target: Any, problems: list[str]) -> Entry | None:
         return None
 
 
-def _metric(value: Any, info: TrainableInfo | None, problems: list[str]) -> Metric:
+def _metric(value: Any, info: TrainableInfo | None, ranks: list[str],
+            problems: list[str]) -> Metric | None:
+    """The objective; none only where nothing ranks trials (`ranks` names what does)."""
     if value is None:
         if info is not None and info.metric is not None:
             return info.metric
-        problems.append("metric: missing; e.g. metric: {name: val_loss, goal: minimize}")
+        if not ranks:
+            return None  # W&B runs a grid or random sweep without one, and so do we
+        verb = "ranks" if len(ranks) == 1 else "rank"
+        problems.append(f"metric: missing; {' and '.join(ranks)} {verb} trials by it, e.g. "
+                        f"metric: {{name: val_loss, goal: minimize}} (only grid or random "
+                        f"with scheduler fifo run without one)")
         return Metric("?")
     if isinstance(value, str):
         problems.append(f"metric: expected a mapping, got the string {value!r}; write it as "

@@ -74,14 +74,14 @@ def agent(sweep_id: str, function: Callable[[], Any] | None = None,
     spec = {k: v for k, v in _SWEEPS[sweep_id].items() if k not in ("program", "command")}
     metric = spec.get("metric", {}).get("name") if isinstance(spec.get("metric"), Mapping) \
         else None
-    spec["trainable"] = function_trial(function, metric or "")
+    spec["trainable"] = function_trial(function, metric)
     spec.setdefault("name", getattr(function, "__name__", "sweep"))
     if count is not None:
         spec["run_cap"] = count
     return raysearch.run(spec, **run_options)
 
 
-def function_trial(function: Callable[[], Any], metric: str) -> Callable[[dict], None]:
+def function_trial(function: Callable[[], Any], metric: str | None) -> Callable[[dict], None]:
     """A Ray Tune function that runs W&B's `train()` with the stand-in reporting to Tune."""
     def trial(config: dict) -> None:
         from ray import tune

@@ -81,9 +81,10 @@ def run_program(config: dict, program: ProgramSpec) -> None:
 class LogReporter:
     """Messages from the stand-in (`{"type": "log" | "summary", "data", "step"}`) as Tune
     results: each logged step merges into what is pending, which is reported when it holds
-    the metric; a metric only in the final summary is reported once, at the end."""
+    the metric (every step, in a sweep without one); a metric only in the final summary is
+    reported once, at the end."""
 
-    def __init__(self, metric: str, report: Any) -> None:
+    def __init__(self, metric: str | None, report: Any) -> None:
         self.metric, self.report = metric, report
         self.pending: dict = {}
         self.last: dict = {}  # everything logged, for the message when the metric never was
@@ -95,10 +96,11 @@ class LogReporter:
             self.pending.update(data)
             self.pending["_step"] = message.get("step", 0)
             self.last.update(self.pending)
-            if self.metric in data:
+            if self.metric is None or self.metric in data:
                 self.report(self.pending)
                 self.reported, self.pending = True, {}
-        elif message.get("type") == "summary" and not self.reported and self.metric in data:
+        elif message.get("type") == "summary" and not self.reported and \
+                (self.metric is None or self.metric in data):
             self.report({**self.pending, **data})
             self.reported = True
 
