@@ -120,6 +120,35 @@ def test_a_grid_without_a_metric_runs_every_config_and_records_every_log(ray_ses
     assert main(["resume", str(run_dir), "--address", address, "--quiet"]) == 0
 
 
+def test_media_and_saved_files_land_in_the_trials_folder(ray_session, tmp_path, capsys):
+    """wandb.Image / Table / Histogram are saved as W&B lays out a run's files, the logged
+    value is their path; wandb.save and files written to wandb.run.dir land there too."""
+    from PIL import Image
+
+    spec = spec_file(tmp_path, program=str(PROJECT / "media.py"), run_cap=1,
+                     metric={"name": "score", "goal": "maximize"},
+                     parameters={"x": {"value": 7}})
+    assert main(["run", spec, "--storage", str(tmp_path / "runs"), "--address",
+                 ray_session.get_runtime_context().gcs_address, "--quiet"]) == 0
+    (run_dir,) = (tmp_path / "runs").iterdir()
+    result = raysearch.load(str(run_dir))
+    (trial,) = result.trials.to_pylist()
+    folder = run_dir / f"trial_{trial['trial_id']}"
+    rows = sorted(result.history.to_pylist(), key=lambda r: r["iteration"])
+    assert [r["score"] for r in rows] == [0.0, 1.0]
+    for step, row in enumerate(rows):
+        assert row["sample"].startswith(f"media/images/sample_{step}_") and \
+            row["sample"].endswith(".png")
+        pixels = Image.open(folder / row["sample"]).getpixel((3, 3))
+        assert pixels == (40 * (step + 1),) * 3
+        table = json.loads((folder / row["rows"]).read_text())
+        assert table == {"columns": ["step", "value"], "data": [[step, step * 2.5]]}
+        assert json.loads((folder / row["weights"]).read_text())["sequence"] == \
+            [0.1, 0.2, 0.2, step]
+    assert (folder / "model.txt").read_text() == "weights for x=7\n"
+    assert (folder / "notes.txt").read_text() == "saved with wandb.save\n"
+
+
 @pytest.mark.parametrize("overrides, expected", [
     ({"program": "nope.py"}, "program: {folder}/nope.py: no such file"),
     ({"command": ["${env}", "${interpreter}", "${program}", "${argz}"]},

@@ -244,6 +244,10 @@ def _tuner(sweep: Sweep, run_dir: str, options: RunOptions) -> Any:
                 num_to_keep=None if scheduler.facts.exploits else
                 max(MIN_CHECKPOINTS_KEPT, sweep.checkpoint.keep)),
             failure_config=tune.FailureConfig(max_failures=sweep.max_failures),
+            # what a trial writes to its working directory (its own SummaryWriter's logs,
+            # plots, models, a W&B script's media) lands in RUN_DIR/trial_<id>/, from any node:
+            # at each checkpoint, and when the trial ends
+            sync_config=tune.SyncConfig(sync_artifacts=True),
         ),
     )
 

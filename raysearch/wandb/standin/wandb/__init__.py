@@ -5,15 +5,21 @@ runs as a trial (its folder is put first on the script's PYTHONPATH, so it repla
 `wandb.init()` returns a run whose `config` holds the trial's parameters (they take precedence
 over the `config` passed to `init`, as in a W&B sweep); every committed `wandb.log(...)` and
 the final summary go to the raysearch trial that started the script, as one JSON line each on
-the pipe named by RAYSEARCH_WANDB_FD. Media objects (Image, Table, Histogram, ...) are accepted
-and not sent. Only the standard library is used.
+the pipe named by RAYSEARCH_WANDB_FD. Media (Image, Table, Histogram, Html, Audio, Video) are
+saved as W&B lays out a run's files, under `run.dir` (the trial's folder, which raysearch copies
+into RUN_DIR/trial_<id>/): `media/images/<key>_<step>_<hash>.png`, ...; the logged value is that
+path (a string column in history.parquet). `wandb.save` copies files there too. Only the
+standard library is needed (PIL, matplotlib, numpy are used when the object is one of theirs).
 """
 
 from __future__ import annotations
 
 import atexit
+import glob
+import hashlib
 import json
 import os
+import shutil
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -153,16 +159,19 @@ class Run:
 
     def log(self, data: Mapping, step: int | None = None, commit: bool | None = None) -> None:
         """As `wandb.log`: `commit=False` adds to the current step; a larger `step` commits
-        what is pending first; every committed step goes to the trial."""
+        what is pending first; every committed step goes to the trial. Media are saved under
+        `run.dir` and logged as their path there."""
         if not isinstance(data, Mapping):
             raise ValueError("wandb.log must be passed a dictionary")
         if step is not None and step > self.step and self._pending:
             self._commit()
         if step is not None and step > self.step:
             self.step = step
+        data = {k: v._save(self.dir, k, self.step) if isinstance(v, _Media) else v
+                for k, v in data.items()}
         self._pending.update(data)
         for key, value in data.items():
-            if _plain(value) is not None:
+            if _plain(value) is not None and not isinstance(value, str):
                 self.summary[key] = value  # W&B's summary: the last value of each metric
         if commit is not False and (step is None or commit):
             self._commit()
@@ -189,8 +198,9 @@ class Run:
     def watch(self, *args: Any, **kwargs: Any) -> None:
         return None
 
-    def save(self, *args: Any, **kwargs: Any) -> list:
-        return []
+    def save(self, glob_str: str | None = None, base_path: str | None = None,
+             policy: str = "live") -> list:
+        return save(glob_str, base_path, policy)
 
     def log_artifact(self, *args: Any, **kwargs: Any) -> None:
         return None
@@ -255,42 +265,174 @@ def define_metric(*args: Any, **kwargs: Any) -> None:
     return None
 
 
-def save(*args: Any, **kwargs: Any) -> list:
-    return []
+def save(glob_str: str | None = None, base_path: str | None = None,
+         policy: str = "live") -> list:
+    """As `wandb.save`: copy the matching files into the run's folder (kept relative to
+    `base_path` when given, else by name); returns the copies' paths."""
+    if run is None:
+        raise Error("You must call wandb.init() before wandb.save()")
+    if glob_str is None:
+        return []
+    copies = []
+    for path in sorted(glob.glob(str(glob_str), recursive=True)):
+        if not os.path.isfile(path):
+            continue
+        name = os.path.relpath(path, base_path) if base_path else os.path.basename(path)
+        target = os.path.join(run.dir, name)
+        if os.path.abspath(target) != os.path.abspath(path):
+            os.makedirs(os.path.dirname(target) or ".", exist_ok=True)
+            shutil.copyfile(path, target)
+        copies.append(target)
+    return copies
 
 
 class _Media:
-    """Image, Table, Histogram, ...: accepted, not sent (only numbers reach the tables)."""
+    """A logged media object: saved under the run's folder when logged, as W&B's files lay
+    them out (`media/<kind>/<key>_<step>_<hash>.<ext>`); what cannot be saved without a
+    library the script lacks is skipped (logged as None)."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        self.args, self.kwargs = args, kwargs
+    kind = "media"
+
+    def __init__(self, data_or_path: Any = None, *args: Any, caption: str | None = None,
+                 **kwargs: Any) -> None:
+        self.data, self.caption, self.args, self.kwargs = data_or_path, caption, args, kwargs
+
+    def _save(self, run_dir: str, key: str, step: int) -> str | None:
+        """Write this object under `run_dir`; the path written, relative to it."""
+        made = self._bytes()
+        if made is None:
+            return None
+        content, ext = made
+        digest = hashlib.sha1(content).hexdigest()[:20]
+        safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in key)
+        relative = os.path.join("media", self.kind, f"{safe}_{step}_{digest}{ext}")
+        os.makedirs(os.path.join(run_dir, "media", self.kind), exist_ok=True)
+        with open(os.path.join(run_dir, relative), "wb") as f:
+            f.write(content)
+        return relative
+
+    def _bytes(self) -> tuple[bytes, str] | None:
+        """(content, extension) of what was given as a file path."""
+        if isinstance(self.data, str) and os.path.isfile(self.data):
+            with open(self.data, "rb") as f:
+                return f.read(), os.path.splitext(self.data)[1]
+        return None
+
+    def _json(self, value: Any, ext: str) -> tuple[bytes, str]:
+        return json.dumps(value, default=_jsonable).encode(), ext
 
     def add_data(self, *args: Any) -> None:
         return None
 
 
+def _jsonable(value: Any) -> Any:
+    plain = _plain(value)
+    if plain is not None:
+        return plain
+    tolist = getattr(value, "tolist", None)
+    return tolist() if callable(tolist) else str(value)
+
+
 class Image(_Media):
-    pass
+    """From a file, a PIL image, a matplotlib figure, or an array (HWC or CHW, 0-1 floats or
+    0-255; needs PIL)."""
+
+    kind = "images"
+
+    def _bytes(self) -> tuple[bytes, str] | None:
+        import io
+
+        from_file = super()._bytes()
+        if from_file is not None:
+            return from_file
+        data, buffer = self.data, io.BytesIO()
+        if hasattr(data, "savefig"):  # a matplotlib figure
+            data.savefig(buffer, format="png")
+            return buffer.getvalue(), ".png"
+        if not hasattr(data, "save") and hasattr(data, "shape"):
+            data = _array_image(data)
+        if data is not None and hasattr(data, "save"):  # a PIL image
+            data.save(buffer, format="PNG")
+            return buffer.getvalue(), ".png"
+        return None
+
+
+def _array_image(data: Any) -> Any:
+    """An array (numpy, torch) as a PIL image, or None without PIL/numpy."""
+    try:
+        import numpy as np
+        from PIL import Image as PILImage
+    except ImportError:
+        return None
+    if hasattr(data, "detach"):
+        data = data.detach().cpu().numpy()
+    array = np.asarray(data)
+    if array.ndim == 3 and array.shape[0] in (1, 3, 4) and array.shape[-1] not in (1, 3, 4):
+        array = array.transpose(1, 2, 0)  # CHW (torch) to HWC
+    if array.ndim == 3 and array.shape[-1] == 1:
+        array = array[..., 0]
+    if array.dtype.kind == "f":
+        array = array * 255 if array.max(initial=0) <= 1 else array
+    return PILImage.fromarray(np.clip(array, 0, 255).astype("uint8"))
 
 
 class Table(_Media):
-    pass
+    """`columns` and `data` (rows), or a pandas `dataframe`: saved as W&B's table JSON."""
+
+    kind = "table"
+
+    def __init__(self, columns: Any = None, data: Any = None, rows: Any = None,
+                 dataframe: Any = None, **kwargs: Any) -> None:
+        if dataframe is not None:
+            columns, data = list(dataframe.columns), dataframe.values.tolist()
+        self.columns = list(columns or [])
+        self.rows = [list(r) for r in (data if data is not None else rows or [])]
+        super().__init__(None, **kwargs)
+
+    def add_data(self, *values: Any) -> None:
+        self.rows.append(list(values))
+
+    def _bytes(self) -> tuple[bytes, str]:
+        return self._json({"columns": self.columns, "data": self.rows}, ".table.json")
 
 
 class Histogram(_Media):
-    pass
+    """A sequence of values, or `np_histogram=(counts, bin_edges)`: saved as JSON."""
 
+    kind = "histogram"
 
-class Video(_Media):
-    pass
+    def __init__(self, sequence: Any = None, np_histogram: Any = None, num_bins: int = 64,
+                 **kwargs: Any) -> None:
+        super().__init__(sequence, **kwargs)
+        self.np_histogram, self.num_bins = np_histogram, num_bins
 
-
-class Audio(_Media):
-    pass
+    def _bytes(self) -> tuple[bytes, str]:
+        if self.np_histogram is not None:
+            counts, bins = self.np_histogram
+            return self._json({"values": counts, "bins": bins}, ".histogram.json")
+        return self._json({"sequence": self.data, "num_bins": self.num_bins},
+                          ".histogram.json")
 
 
 class Html(_Media):
-    pass
+    kind = "html"
+
+    def _bytes(self) -> tuple[bytes, str] | None:
+        if isinstance(self.data, str) and not os.path.isfile(self.data):
+            return self.data.encode(), ".html"
+        read = getattr(self.data, "read", None)
+        if not callable(read):
+            return super()._bytes()
+        content = read()
+        return (content.encode() if isinstance(content, str) else content), ".html"
+
+
+class Video(_Media):
+    kind = "videos"
+
+
+class Audio(_Media):
+    kind = "audio"
 
 
 class Artifact(_Media):
