@@ -81,6 +81,23 @@ def test_python_api_with_dict_and_result_object(storage):
     assert again.best == best and again.trials.equals(result.trials)
 
 
+@pytest.mark.parametrize("method", ["grid", "random", "hyperopt"])
+def test_max_concurrent_one_runs_trials_one_after_another(storage, method):
+    """Each trial's first result comes after the previous trial's last (Ray Tune ignores
+    `max_concurrent_trials` for the grid/random generator given as is: raysearch limits it)."""
+    spec = digits_spec(method=method, run_cap=3, max_concurrent=1, parameters={
+        **digits_spec()["parameters"], "lr": {"values": [0.01, 0.02, 0.05]},
+        "num_layers": {"value": 1}, "hidden_size": {"value": 32}, "epochs": {"value": 30}})
+    result = raysearch.run(spec, storage=storage, quiet=True)
+    spans = {}
+    for row in result.history.to_pylist():
+        first, last = spans.get(row["trial_id"], (row["timestamp"], row["timestamp"]))
+        spans[row["trial_id"]] = (min(first, row["timestamp"]), max(last, row["timestamp"]))
+    ordered = sorted(spans.values())
+    assert len(ordered) == 3
+    assert all(a[1] < b[0] for a, b in zip(ordered, ordered[1:], strict=False)), ordered
+
+
 USER_TRAINABLE = textwrap.dedent("""
     from ray import tune
 

@@ -12,6 +12,15 @@ if TYPE_CHECKING:
 
 
 def build_search(sweep: Sweep) -> tuple[Any, dict]:
-    """(search_alg, param_space) for `tune.Tuner`, seeded, with the spec's searcher options."""
-    return SEARCHERS.get(sweep.method).build(sweep.space, sweep.metric_name, sweep.metric_mode,
-                                             sweep.seed, **sweep.searcher)
+    """(search_alg, param_space) for `tune.Tuner`, seeded, with the spec's searcher options,
+    and limited to `max_concurrent` trials at once."""
+    from ray.tune.search import Searcher
+
+    search_alg, param_space = SEARCHERS.get(sweep.method).build(
+        sweep.space, sweep.metric_name, sweep.metric_mode, sweep.seed, **sweep.searcher)
+    if sweep.max_concurrent and not isinstance(search_alg, Searcher):
+        # Tune wraps a Searcher in a ConcurrencyLimiter for `max_concurrent_trials`, but
+        # ignores it (a log warning only) for a search algorithm given as is, such as the
+        # BasicVariantGenerator of grid and random: limit that one itself
+        search_alg.max_concurrent = sweep.max_concurrent
+    return search_alg, param_space
