@@ -25,6 +25,7 @@ import pyarrow.parquet as pq
 import pytest
 import yaml
 
+import raysearch
 from raysearch.cli import main
 from tests.conftest import ROOT, digits_spec
 from tests.test_resume import max_iteration, wait_for, wait_for_orphans
@@ -102,7 +103,7 @@ def test_driver_killed_early_and_at_the_end_resumes_to_a_complete_record(ray_ses
         assert seen <= now, (f"seed {seed}: recorded results were dropped", log.read_text())
         seen = now
     # 3. at the very end: once the sweep has written that it finished (report under way)
-    finished = lambda: json.loads((run_dir / "summary.json").read_text()).get("finished")  # noqa: E731
+    finished = lambda: raysearch.load(str(run_dir)).summary.get("finished")  # noqa: E731
     kill_driver_when(ray_session, resume, finished, "the end of the sweep", log)
     # and a last resume completes whatever is left
     assert main(["resume", str(run_dir), "--address", address, "--quiet"]) == 0, seed
@@ -216,3 +217,19 @@ def test_tune_state_cut_short_is_put_back_from_its_last_whole_copy(tmp_path):
     state.write_bytes(whole[:100])
     tune_state.back_up(str(run_dir))  # a cut file never replaces the good copy
     assert tune_state.repair(str(run_dir)) == [state.name] and state.read_bytes() == whole
+
+
+def test_raysearchs_own_copies_are_out_of_ray_tunes_reach(ray_session, tmp_path, capsys):
+    """Ray Tune's restore copies every .json/.pkl of the run folder into its staging folder
+    and uploads it again while the sweep runs, non-atomically: a driver killed mid-upload
+    left summary.json empty (chaos run, then resume died on it). raysearch's backups are
+    `.bak` and a cut summary.json is read from its copy."""
+    result = raysearch.run(digits_spec(run_cap=1), storage=str(tmp_path / "runs"), quiet=True)
+    run_dir = Path(result.path)
+    names = [p.relative_to(run_dir).as_posix() for p in (run_dir / ".raysearch-state").iterdir()]
+    assert names and all(n.endswith(".bak") for n in names), names
+    summary = json.loads((run_dir / "summary.json").read_text())
+    (run_dir / "summary.json").write_text("")  # what the kill left
+    assert raysearch.load(str(run_dir)).summary == summary
+    assert main(["resume", str(run_dir), "--quiet"]) == 0
+    assert json.loads((run_dir / "summary.json").read_text())["finished"] is True

@@ -10,12 +10,15 @@ from raysearch.results.result import (
     FINAL_PREFIX,
     HISTORY_FILE,
     NON_METRIC_COLUMNS,
+    OLD_TRAINABLE_FILE,
     PENDING,
     RAY_KEYS,
     RUNNING,
     SPEC_FILE,
+    STATE_DIR,
     STOPPED,
     STOPPED_EARLY,
+    SUMMARY_COPY,
     SUMMARY_FILE,
     TRAINABLE_FILE,
     TRIALS_FILE,
@@ -31,4 +34,5 @@ __all__ = ["SweepResult", "BestTrial", "load", "flatten", "unflatten", "SPEC_FIL
            "HISTORY_FILE", "SUMMARY_FILE", "CONFIG_PREFIX", "FINAL_PREFIX", "BEST_PREFIX",
            "COMPLETED", "STOPPED", "ERRORED", "RUNNING", "PENDING", "RAY_KEYS",
            "UNFINISHED", "TRAINABLE_FILE", "ENDED_ITSELF", "CUT_BY_TARGET",
-           "STOPPED_EARLY", "NON_METRIC_COLUMNS"]
+           "STOPPED_EARLY", "NON_METRIC_COLUMNS", "OLD_TRAINABLE_FILE", "STATE_DIR",
+           "SUMMARY_COPY"]

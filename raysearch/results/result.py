@@ -19,7 +19,14 @@ from raysearch.results import storage
 
 SPEC_FILE, TRIALS_FILE, HISTORY_FILE, SUMMARY_FILE = (
     "spec.yaml", "trials.parquet", "history.parquet", "summary.json")
-TRAINABLE_FILE = "trainable.pkl"  # a function given as an object, stored by value for resume
+# A function given as an object, stored by value for resume. Not `.pkl` (nor `.json`): Ray
+# Tune's restore downloads every .json/.pkl of the run folder into its staging folder and
+# uploads them again while the sweep runs, non-atomically (a killed driver left them empty).
+TRAINABLE_FILE, OLD_TRAINABLE_FILE = "trainable.cloudpickle", "trainable.pkl"
+# raysearch's own copies of what it must be able to read back whole (Tune's state files, the
+# summary), under names Tune does not copy around: `<name>.bak`
+STATE_DIR = ".raysearch-state"
+SUMMARY_COPY = f"{STATE_DIR}/{SUMMARY_FILE}.bak"
 CONFIG_PREFIX, FINAL_PREFIX, BEST_PREFIX = "config.", "final.", "best."
 # Keys Ray adds to every result; everything else a trainable reports is a metric.
 RAY_KEYS = {
@@ -219,10 +226,22 @@ def load(run_dir: str) -> SweepResult:
         location = storage.join(run_dir, name)
         tables[name] = storage.read_table(location) if storage.exists(location) else \
             pa.table({"trial_id": pa.array([], pa.string())})
-    summary_path = storage.join(run_dir, SUMMARY_FILE)
-    summary = json.loads(storage.read_text(summary_path)) if storage.exists(summary_path) else {}
+    summary = _summary(run_dir)
     return SweepResult(path=run_dir, spec=spec, trials=tables[TRIALS_FILE],
                        history=tables[HISTORY_FILE], summary=summary)
+
+
+def _summary(run_dir: str) -> dict:
+    """summary.json, or raysearch's own copy of it when it does not parse (Ray Tune rewrites
+    the run folder's .json files non-atomically while a sweep runs: a kill can cut it)."""
+    for name in (SUMMARY_FILE, SUMMARY_COPY):
+        location = storage.join(run_dir, *name.split("/"))
+        if storage.exists(location):
+            try:
+                return json.loads(storage.read_text(location))
+            except ValueError:
+                continue
+    return {}
 
 
 def flatten(config: dict, prefix: str = "") -> dict[str, Any]:

@@ -32,9 +32,11 @@ from raysearch.errors import (
 from raysearch.log import logger
 from raysearch.results import (
     HISTORY_FILE,
+    OLD_TRAINABLE_FILE,
     PENDING,
     RUNNING,
     SPEC_FILE,
+    SUMMARY_COPY,
     SUMMARY_FILE,
     TRAINABLE_FILE,
     TRIALS_FILE,
@@ -114,10 +116,11 @@ def _stored_sweep(run_dir: str, raw: dict, trainable: Callable | None) -> Sweep:
     try:
         return load_spec(raw)
     except SpecError as exc:
-        stored = storage.join(run_dir, TRAINABLE_FILE)
         if not any(p.startswith("trainable:") for p in exc.problems):
             raise
-        if storage.exists(stored):
+        stored = next((storage.join(run_dir, name) for name in (TRAINABLE_FILE, OLD_TRAINABLE_FILE)
+                       if storage.exists(storage.join(run_dir, name))), None)
+        if stored is not None:
             from ray import cloudpickle
 
             return load_spec({**raw, "trainable": cloudpickle.loads(storage.read_bytes(stored))})
@@ -269,7 +272,10 @@ def _new_run_dir(location: str, name: str) -> str:
 
 
 def _write_summary(run_dir: str, summary: dict) -> None:
-    storage.write_text(storage.join(run_dir, SUMMARY_FILE), json.dumps(summary, indent=1))
+    """summary.json, and a copy Ray Tune does not rewrite (see results.SUMMARY_COPY)."""
+    text = json.dumps(summary, indent=1)
+    storage.write_text(storage.join(run_dir, *SUMMARY_COPY.split("/")), text)
+    storage.write_text(storage.join(run_dir, SUMMARY_FILE), text)
 
 
 def _finish(run_dir: str, started: float, previous_wall_s: float, signal_number: int | None,

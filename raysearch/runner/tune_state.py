@@ -1,10 +1,12 @@
-"""A known-good copy of Ray Tune's experiment state, for resume after a full disk.
+"""A known-good copy of Ray Tune's experiment state, for resume after a full disk or a kill.
 
 Tune uploads its experiment state to the run folder non-atomically, so a full disk can leave
 the only copy truncated (seen: `experiment_state-*.json` cut at a block boundary), and
 `Tuner.restore` then fails or restores trials wrongly. After each table flush that succeeded,
-the recorder copies Tune's state files that parse into `.raysearch-state/` (atomically); on
-resume, a state file that does not parse is replaced by its last good copy before Tune reads it.
+the recorder copies Tune's state files that parse into `.raysearch-state/` (atomically, as
+`<name>.bak`: Tune's restore copies every .json/.pkl of the run folder and uploads it again
+later, which would put back stale backups); on resume, a state file that does not parse is
+replaced by its last good copy before Tune reads it.
 """
 
 from __future__ import annotations
@@ -15,9 +17,10 @@ import re
 
 import pyarrow.fs as pafs
 
-from raysearch.results import storage
+from raysearch.results import STATE_DIR, storage
 
-BACKUP = ".raysearch-state"
+BACKUP = STATE_DIR
+SUFFIX = ".bak"
 CHECKPOINT_NAME = re.compile(r"checkpoint_(\d+)")  # Ray Train's checkpoint folder names
 PATTERNS = ("experiment_state-", "basic-variant-state-", "searcher-state-")
 
@@ -45,7 +48,7 @@ def back_up(run_dir: str) -> None:
     for name in _state_files(run_dir):
         data = storage.read_bytes(storage.join(run_dir, name))
         if _valid(name, data):
-            storage.write_bytes(storage.join(run_dir, BACKUP, name), data)
+            storage.write_bytes(storage.join(run_dir, BACKUP, name + SUFFIX), data)
 
 
 def repair(run_dir: str) -> list[str]:
@@ -55,11 +58,17 @@ def repair(run_dir: str) -> list[str]:
     if not storage.exists(backup):
         return []
     replaced = []
-    for name in _state_files(backup):
+    fs, path = storage.filesystem(backup)
+    copies = [i.base_name for i in fs.get_file_info(pafs.FileSelector(path))
+              if i.type == pafs.FileType.File]
+    for copy in copies:  # <name>.bak (earlier versions: <name>)
+        name = copy.removesuffix(SUFFIX)
+        if not (name.startswith(PATTERNS) or name == "tuner.pkl"):
+            continue
         location = storage.join(run_dir, name)
         current = storage.read_bytes(location) if storage.exists(location) else b""
-        if not _valid(name, current):
-            storage.write_bytes(location, storage.read_bytes(storage.join(backup, name)))
+        if not _valid(name, current) and (copy.endswith(SUFFIX) or name + SUFFIX not in copies):
+            storage.write_bytes(location, storage.read_bytes(storage.join(backup, copy)))
             replaced.append(name)
     return replaced
 
