@@ -69,7 +69,7 @@ def run_sweep(sweep: Sweep, options: RunOptions | None = None) -> SweepResult:
         if callable(sweep.trainable):  # e.g. defined in __main__: resume needs it by value
             storage.write_bytes(storage.join(run_dir, TRAINABLE_FILE), _pickle(sweep.trainable))
         started = time.time()
-        _write_summary(run_dir, {"started": started, "finished": False})
+        _write_summary(run_dir, {"started": started, "finished": False, "versions": versions()})
         try:
             check_storage_visible(run_dir)
         except ClusterError:
@@ -271,6 +271,21 @@ def _new_run_dir(location: str, name: str) -> str:
     return run_dir
 
 
+def versions() -> dict[str, str]:
+    """What ran the sweep (the report's header shows it)."""
+    import platform
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {}
+    for package in ("raysearch", "ray", "torch"):
+        try:
+            out[package] = version(package)
+        except PackageNotFoundError:
+            continue
+    out["python"] = platform.python_version()
+    return out
+
+
 def _write_summary(run_dir: str, summary: dict) -> None:
     """summary.json, and a copy Ray Tune does not rewrite (see results.SUMMARY_COPY)."""
     text = json.dumps(summary, indent=1)
@@ -296,7 +311,7 @@ def _write_end(run_dir: str, started: float, previous_wall_s: float, signal_numb
     ended = time.time()
     summary = {"started": started, "ended": ended,
                "finished": signal_number is None and not failed,
-               "wall_time_s": previous_wall_s + ended - started}
+               "wall_time_s": previous_wall_s + ended - started, "versions": versions()}
     if signal_number is not None:
         summary["interrupted_by"] = signal.Signals(signal_number).name
     if failed:
