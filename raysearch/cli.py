@@ -62,6 +62,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     report = sub.add_parser("report", help="print a run folder's summary, (re)write report.html")
     report.add_argument("run_dir")
+    report.add_argument("--serve", action="store_true",
+                        help="serve the report over HTTP, rebuilt from the tables at each "
+                             "request and reloading while the sweep runs (watch a long sweep)")
+    report.add_argument("--port", type=int, default=8765, help="port for --serve (8765)")
+    report.add_argument("--host", default="127.0.0.1",
+                        help="address for --serve (127.0.0.1; 0.0.0.0 to share it)")
 
     validate = sub.add_parser("validate", help="check a spec without starting Ray")
     spec_args(validate)
@@ -196,6 +202,20 @@ def cmd_report(args: argparse.Namespace) -> int:
     from raysearch.results import load
 
     result = load(args.run_dir)
+    if args.serve:
+        from raysearch.report.serve import report_server
+
+        server = report_server(result.path, args.host, args.port)
+        host, port = server.server_address[:2]
+        print(f"raysearch: serving the live report of {result.path} at http://{host}:{port}/ "
+              f"(Ctrl-C to stop)", flush=True)
+        try:
+            server.serve_forever()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            server.server_close()
+        return EXIT_OK
     write_report(result)
     print(summary(result))
     return EXIT_OK

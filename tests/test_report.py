@@ -231,3 +231,45 @@ def test_axes_are_in_the_parameters_own_units():
     assert [float(t) for t in lr["ticktext"]] == log_ticks(1e-4, 0.05)
     assert log_ticks(1e-4, 0.05)[0] == 1e-4 and all(1e-4 <= t <= 0.05 for t in log_ticks(1e-4, 0.05))
     assert axis_dimension(Axis("dropout"), [0.1, 0.2]) == {"label": "dropout", "values": [0.1, 0.2]}
+
+
+def test_report_serve_rebuilds_the_page_from_the_tables_and_reloads_while_running(pbt_run,
+                                                                                 tmp_path):
+    """`raysearch report RUN_DIR --serve`: each request reads the tables again; a sweep that
+    has not finished gets a page that reloads itself."""
+    import json
+    import threading
+    import urllib.request
+
+    from raysearch.report.serve import report_server
+
+    running = tmp_path / "running"
+    shutil.copytree(pbt_run.path, running, ignore=shutil.ignore_patterns("trial_*"))
+    summary = json.loads((running / "summary.json").read_text())
+    for name in ("summary.json", ".raysearch-state/summary.json.bak"):
+        (running / name).write_text(json.dumps({**summary, "finished": False, "ended": None}))
+    server = report_server(str(running), port=0)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/"
+        page = urllib.request.urlopen(url, timeout=30).read().decode()
+        assert '<meta http-equiv=refresh content="15">' in page and "(running)" in page
+        assert page.count('data-trial="') == 4
+        # a trial more in the tables: the next request shows it
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        trials = pq.read_table(running / "trials.parquet").to_pylist()
+        trials.append({**trials[0], "trial_id": "later_00009", "status": "running"})
+        pq.write_table(pa.Table.from_pylist(trials), running / "trials.parquet")
+        page = urllib.request.urlopen(url, timeout=30).read().decode()
+        assert page.count('data-trial="') == 5 and 'data-trial="later_00009"' in page
+        finished = report_server(pbt_run.path, port=0)  # a finished sweep: no reloading
+        threading.Thread(target=finished.serve_forever, daemon=True).start()
+        done = urllib.request.urlopen(f"http://127.0.0.1:{finished.server_address[1]}/",
+                                      timeout=30).read().decode()
+        assert "http-equiv=refresh" not in done
+        finished.shutdown()
+    finally:
+        server.shutdown()
