@@ -69,6 +69,15 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--host", default="127.0.0.1",
                         help="address for --serve (127.0.0.1; 0.0.0.0 to share it)")
 
+    export = sub.add_parser("export", help="write a run folder for another tool: an Optuna "
+                                           "study (optuna-dashboard opens it)")
+    export.add_argument("run_dir")
+    export.add_argument("--optuna", required=True, metavar="STORAGE",
+                        help="Optuna storage to write the study into: sqlite:///study.db, any "
+                             "RDB URL, or a journal file path (.log)")
+    export.add_argument("--study-name", help="the new study's name (default: the sweep's "
+                                             "name); an existing study is never overwritten")
+
     validate = sub.add_parser("validate", help="check a spec without starting Ray")
     spec_args(validate)
 
@@ -221,6 +230,16 @@ def cmd_report(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    from raysearch.results import load
+    from raysearch.results.optuna_export import export_to_optuna
+
+    study = export_to_optuna(load(args.run_dir), args.optuna, args.study_name)
+    print(f"raysearch: wrote study {study.study_name!r} ({len(study.trials)} trials) to "
+          f"{args.optuna}; open it with: optuna-dashboard {args.optuna}")
+    return EXIT_OK
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
     from raysearch.spec.space import describe_space
 
@@ -296,7 +315,7 @@ def cmd_trainables(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-COMMANDS = {"run": cmd_run, "resume": cmd_resume, "report": cmd_report,
+COMMANDS = {"run": cmd_run, "resume": cmd_resume, "report": cmd_report, "export": cmd_export,
             "validate": cmd_validate, "trainables": cmd_trainables, "optuna": cmd_optuna}
 
 if __name__ == "__main__":
