@@ -139,7 +139,7 @@ def check_tracker(name: str, options: Mapping, storage: str) -> None:
     entry = _entry(TRACKERS, name, type(TRACKERS.get(name).facts))
     assert not entry.check(options, f"tracking.{name}"), entry.check(options, name)
     sweep = load_spec(_spec(tracking={name: dict(options)}))
-    assert isinstance(entry.build(sweep, **options), Callback)
+    assert isinstance(entry.build(sweep, storage, **options), Callback)
     result = _run(storage, name, run_cap=2, tracking={name: dict(options)})
     assert result.counts["completed"] == 2, _errors(result)
 

@@ -4,10 +4,10 @@ files with HParams, MLflow runs read back with MLflow's client, `load` mid-sweep
 from __future__ import annotations
 
 import shutil
-import struct
 from pathlib import Path
 
 import pytest
+import yaml
 
 import raysearch
 from raysearch.cli import main
@@ -149,58 +149,78 @@ def test_report_command_rewrites_the_page(pbt_run, capsys):
     assert page.is_file() and f"report: {page}" in out and "best val_accuracy" in out
 
 
-def read_events(path: Path):
-    """TFRecord reader for event files (tensorboardX ships the protobufs, not a reader)."""
-    from tensorboardX.proto.event_pb2 import Event
+def scalars(folder: Path) -> dict[str, list[tuple[int, float]]]:
+    """Every scalar in a TensorBoard run folder: tag -> [(step, value)]."""
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-    data = path.read_bytes()
-    offset = 0
-    while offset < len(data):
-        (length,) = struct.unpack("<Q", data[offset:offset + 8])
-        yield Event.FromString(data[offset + 12:offset + 12 + length])
-        offset += 12 + length + 4
+    events = EventAccumulator(str(folder), size_guidance={"scalars": 0}).Reload()
+    return {tag: [(e.step, e.value) for e in events.Scalars(tag)]
+            for tag in events.Tags()["scalars"]}
 
 
-def event_tags(folder: Path) -> tuple[set, set]:
-    files = list(folder.glob("events.out.tfevents.*"))  # one per (re)start of the trial
-    assert files, folder
-    tags, plugins = set(), set()
-    for event in (e for f in files for e in read_events(f)):
-        for value in event.summary.value:
-            tags.add(value.tag)
-            plugins.add(value.metadata.plugin_data.plugin_name)
-    return tags, plugins
+def test_tensorboard_events_hold_every_recorded_result_under_pbt(pbt_run):
+    """raysearch writes RUN_DIR/tensorboard/<trial>/ from the results it records: tags named
+    as the metrics, every result of a PBT sweep (exploits, actor reuse) there, the config in
+    the HParams tab; Ray's own per-trial event files are no longer written."""
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-
-def test_tensorboard_events_have_curves_and_hparams(ray_session, tmp_path):
-    result = raysearch.run(digits_spec(run_cap=2), storage=str(tmp_path), quiet=True)
-    trial_dirs = sorted(Path(result.path).glob("trial_*"))
-    assert len(trial_dirs) == 2
-    for folder in trial_dirs:
-        tags, plugins = event_tags(folder)
-        assert "ray/tune/val_accuracy" in tags and "ray/tune/train_loss" in tags
-        assert "hparams" in plugins  # the HParams tab
+    root = Path(pbt_run.path) / "tensorboard"
+    history = pbt_run.history.to_pylist()
+    trial_ids = {t["trial_id"] for t in pbt_run.trials.to_pylist()}
+    assert {p.name for p in root.iterdir()} == trial_ids
+    for trial_id in trial_ids:
+        found = scalars(root / trial_id)
+        assert {"val_accuracy", "train_loss", "val_loss"} <= set(found)
+        assert not [t for t in found if t.startswith("ray/") or t in ("pid", "done")]
+        ours = sorted((r["iteration"], r["val_accuracy"]) for r in history
+                      if r["trial_id"] == trial_id)
+        theirs = sorted(found["val_accuracy"])  # (TensorBoard stores 32-bit floats)
+        assert [s for s, _ in theirs] == [s for s, _ in ours]
+        assert [v for _, v in theirs] == pytest.approx([v for _, v in ours], rel=1e-6)
+        hparams = EventAccumulator(str(root / trial_id / "hparams")).Reload()
+        assert "best.val_accuracy" in hparams.Tags()["scalars"]
+    assert not list(Path(pbt_run.path).glob("trial_*/events.out.tfevents.*"))
 
 
 @pytest.mark.usefixtures("ray_session")
-def test_mlflow_logs_every_trial(tmp_path, monkeypatch):
+def test_mlflow_nests_trials_under_a_sweep_run_with_clean_metrics(tmp_path, monkeypatch):
+    """MLflow read back with its client: a parent run per sweep named by --name, a child run
+    per trial with the config as params and only the trainable's metrics, the checkpoint an
+    artifact beside the tracking database (not in the working directory); resume reuses the
+    parent."""
     from mlflow.tracking import MlflowClient
 
-    monkeypatch.chdir(tmp_path)  # MLflow puts artifacts beside the working directory
+    work = tmp_path / "elsewhere"
+    work.mkdir()
+    monkeypatch.chdir(work)  # MLflow's default would put artifacts under here
     uri = f"sqlite:///{tmp_path}/mlflow.db"
-    result = raysearch.run(digits_spec(run_cap=2, tracking={"mlflow": {"tracking_uri": uri}}),
-                           storage=str(tmp_path / "runs"), quiet=True)
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(yaml.safe_dump(digits_spec(run_cap=2, tracking={"mlflow": {
+        "tracking_uri": uri}})))
+    assert main(["run", str(spec), "--storage", str(tmp_path / "runs"), "--name", "named",
+                 "--quiet"]) == 0
     client = MlflowClient(uri)
-    experiment = client.get_experiment_by_name("digits-test")
+    experiment = client.get_experiment_by_name("named")
     runs = client.search_runs([experiment.experiment_id])
-    assert len(runs) == 2
-    for run in runs:
+    parents = [r for r in runs if "mlflow.parentRunId" not in r.data.tags]
+    children = [r for r in runs if "mlflow.parentRunId" in r.data.tags]
+    (parent,) = parents
+    assert parent.info.run_name == "named" and parent.info.status == "FINISHED"
+    assert parent.data.params["method"] == "random" and "best_val_accuracy" in parent.data.metrics
+    assert len(children) == 2
+    for run in children:
+        assert run.data.tags["mlflow.parentRunId"] == parent.info.run_id
         assert {"lr", "num_layers", "hidden_size"} <= set(run.data.params)
-        history = client.get_metric_history(run.info.run_id, "val_accuracy")
-        assert len(history) == 2  # one per epoch
+        assert set(run.data.metrics) == {"val_accuracy", "val_loss", "train_loss", "epoch"}
+        assert len(client.get_metric_history(run.info.run_id, "val_accuracy")) == 2
         artifacts = [a.path for a in client.list_artifacts(run.info.run_id)]
         assert any(a.startswith("checkpoint_") for a in artifacts), artifacts
-    assert result.trials.num_rows == 2
+        assert run.info.artifact_uri.startswith(str(tmp_path / "mlartifacts" / "named"))
+    assert not any(work.iterdir())  # nothing written where the command ran
+    (run_dir,) = (tmp_path / "runs").iterdir()
+    assert main(["resume", str(run_dir), "--quiet"]) == 0
+    assert len([r for r in client.search_runs([experiment.experiment_id])
+                if "mlflow.parentRunId" not in r.data.tags]) == 1
 
 
 def test_unknown_tracker_is_a_spec_error():

@@ -207,6 +207,7 @@ def _tuner(sweep: Sweep, run_dir: str, options: RunOptions) -> Any:
     from raysearch.runner.progress import ProgressReporter, SweepSize
     from raysearch.runner.recorder import SweepRecorder
     from raysearch.runner.stopper import SweepStopper
+    from raysearch.runner.tensorboard import TensorBoardWriter
     from raysearch.runner.tracking import tracking_callbacks
     from raysearch.runner.trainable import ray_trainable
     from raysearch.search import build_search
@@ -216,7 +217,8 @@ def _tuner(sweep: Sweep, run_dir: str, options: RunOptions) -> Any:
     storage_path, name = run_dir.rsplit("/", 1) if storage.is_uri(run_dir) else \
         os.path.split(run_dir)
     recorder = SweepRecorder(run_dir, sweep.metric, sweep.iteration_budget())
-    callbacks = [recorder, *tracking_callbacks(sweep)]
+    callbacks = [recorder, TensorBoardWriter(run_dir, sweep.metric),
+                 *tracking_callbacks(sweep, run_dir)]
     if options.progress_every_s is not None:
         size = SweepSize(sweep.run_cap, sweep.iteration_budget(), sweep.time_budget_s)
         callbacks.append(ProgressReporter(recorder, size, options.progress_every_s))

@@ -1,0 +1,102 @@
+"""TensorBoard event files written by raysearch on the driver, from every result it records:
+`RUN_DIR/tensorboard/<trial_id>/`, tags named as the metrics (no `ray/tune/` prefix, no
+bookkeeping), step = the trial's iteration, and each trial's config and best objective in the
+HParams tab when it ends. `tensorboard --logdir RUN_DIR/tensorboard` (or `RUN_DIR`) reads them.
+
+It replaces Ray Tune's own TensorBoard logger (being a `TBXLoggerCallback`, Tune adds none of
+its own): Ray's writes per trial from the trial's folder and misses results under PBT with
+actor reuse. For a run folder on a URI (s3://...), the files are written to a local folder and
+copied there when the sweep ends.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import tempfile
+from typing import Any
+
+from ray.tune.logger import TBXLoggerCallback
+
+from raysearch.results import BEST_PREFIX, RAY_KEYS, flatten, storage
+from raysearch.types import Metric
+
+TENSORBOARD_DIR = "tensorboard"
+NOT_SCALARS = RAY_KEYS | {"node_id", "node", "epoch_time_s"}
+
+
+class TensorBoardWriter(TBXLoggerCallback):
+    """One tensorboardX writer per trial, fed from `on_trial_result` on the driver."""
+
+    def __init__(self, run_dir: str, metric: Metric | None, flush_secs: int = 10):
+        super().__init__()
+        self.run_dir, self.metric, self.flush_secs = run_dir, metric, flush_secs
+        self.local = None if storage.is_uri(run_dir) else storage.join(run_dir, TENSORBOARD_DIR)
+        self._staging: str | None = None
+        self._writers: dict[str, Any] = {}
+        self._best: dict[str, float] = {}
+
+    def __getstate__(self) -> dict:  # Tune pickles callbacks with the experiment
+        return {k: getattr(self, k) for k in ("run_dir", "metric", "flush_secs", "local")}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__init__(state["run_dir"], state["metric"], state["flush_secs"])
+
+    def _folder(self) -> str:
+        if self.local is not None:
+            return self.local
+        if self._staging is None:
+            self._staging = tempfile.mkdtemp(prefix="raysearch-tensorboard-")
+        return self._staging
+
+    def _writer(self, trial_id: str) -> Any:
+        if trial_id not in self._writers:
+            from tensorboardX import SummaryWriter
+
+            self._writers[trial_id] = SummaryWriter(
+                os.path.join(self._folder(), trial_id), flush_secs=self.flush_secs)
+        return self._writers[trial_id]
+
+    def log_trial_start(self, trial: Any) -> None:
+        return None
+
+    def log_trial_result(self, iteration: int, trial: Any, result: dict) -> None:
+        step = int(result.get("training_iteration", 0))
+        writer = self._writer(trial.trial_id)
+        when = result.get("timestamp")
+        for key, value in result.items():
+            if key in NOT_SCALARS or key.startswith("_") or not _scalar(value):
+                continue
+            writer.add_scalar(key, float(value), global_step=step, walltime=when)
+        if self.metric is not None and _scalar(result.get(self.metric.name)):
+            value = float(result[self.metric.name])
+            best = self._best.get(trial.trial_id)
+            self._best[trial.trial_id] = value if best is None or \
+                self.metric.better(value, best) else best
+
+    def log_trial_end(self, trial: Any, failed: bool = False) -> None:
+        writer = self._writers.pop(trial.trial_id, None)
+        if writer is None:
+            return
+        hparams = {k: v if isinstance(v, int | float | str | bool) else str(v)
+                   for k, v in flatten(trial.config).items()}
+        best = self._best.get(trial.trial_id)
+        metrics = {BEST_PREFIX + self.metric.name: best} if best is not None else {}
+        if hparams and metrics:
+            writer.add_hparams(hparams, metrics, name="hparams")
+        writer.close()
+
+    def on_experiment_end(self, trials: list, **info: Any) -> None:
+        for trial_id in list(self._writers):
+            self._writers.pop(trial_id).close()
+        if self._staging is not None:  # a run folder on a URI: copy the files there
+            import pyarrow.fs as pafs
+
+            fs, path = storage.filesystem(storage.join(self.run_dir, TENSORBOARD_DIR))
+            pafs.copy_files(self._staging, path, destination_filesystem=fs)
+
+
+def _scalar(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and \
+        math.isfinite(value)
+
