@@ -78,6 +78,10 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--study-name", help="the new study's name (default: the sweep's "
                                              "name); an existing study is never overwritten")
 
+    evaluate = sub.add_parser("evaluate", help="the best trial's checkpoint on the trainable's "
+                                               "held-out test set, into summary.json")
+    evaluate.add_argument("run_dir")
+
     validate = sub.add_parser("validate", help="check a spec without starting Ray")
     spec_args(validate)
 
@@ -240,6 +244,23 @@ def cmd_export(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from raysearch.report import write_report
+    from raysearch.report.summary import test_line
+    from raysearch.results import load
+    from raysearch.runner.pipeline import record_test
+
+    result = load(args.run_dir)
+    test = record_test(result)
+    if test is None:
+        raise SpecError(f"{args.run_dir}: nothing to evaluate: the trainable has no held-out "
+                        f"test evaluation (TRAINABLES' evaluate), or no checkpoint of the best "
+                        f"trial is left")
+    write_report(load(args.run_dir))
+    print(test_line(test))
+    return EXIT_OK
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
     from raysearch.spec.space import describe_space
 
@@ -316,6 +337,7 @@ def cmd_trainables(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"run": cmd_run, "resume": cmd_resume, "report": cmd_report, "export": cmd_export,
+            "evaluate": cmd_evaluate,
             "validate": cmd_validate, "trainables": cmd_trainables, "optuna": cmd_optuna}
 
 if __name__ == "__main__":

@@ -125,4 +125,7 @@ class TrainableInfo:
     default_parameters: Mapping | None = None  # W&B grammar, used when a spec gives none
     description: str = ""
     load_data: Callable[[], Any] | str | None = None  # run once on the driver -> object store
+    # (config, checkpoint_dir, data) -> metrics on a held-out test set: run once, for the best
+    # trial's checkpoint after the sweep (never used to choose between trials)
+    evaluate: Callable[..., dict] | str | None = None
     mutable: tuple[str, ...] | None = None  # what PBT may change mid-training (None: anything)

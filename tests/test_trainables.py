@@ -3,6 +3,8 @@ retry from its own checkpoint included, is in test_contracts.py)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -15,9 +17,13 @@ from trainables.loop import STATE_FILE
 
 def test_fashion_mnist_is_the_real_dataset():
     data = fashion_mnist(download=False)
-    assert data.x_train.shape == (60000, 28, 28) and data.x_val.shape == (10000, 28, 28)
+    # validation carved from the 60k training images (seeded); the official test set held out
+    assert data.x_train.shape == (50000, 28, 28) and data.x_val.shape == (10000, 28, 28)
+    assert data.x_test.shape == (10000, 28, 28)
     assert data.x_train.dtype == np.uint8 and sorted(np.unique(data.y_train)) == list(range(10))
-    assert np.bincount(data.y_val).tolist() == [1000] * 10
+    assert np.bincount(data.y_test).tolist() == [1000] * 10
+    assert np.bincount(np.concatenate([data.y_train, data.y_val])).tolist() == [6000] * 10
+    assert np.array_equal(fashion_mnist(download=False).y_val, data.y_val)  # same split
     # our decoder agrees with the file's own header-declared layout
     (labels,) = DEBIAN_FASHION_MNIST.glob("t10k-labels*")
     raw = read_idx(labels)
@@ -27,7 +33,32 @@ def test_fashion_mnist_is_the_real_dataset():
 
 def test_digits_split_is_deterministic():
     a, b = digits(), digits()
-    assert np.array_equal(a.y_val, b.y_val) and len(a.y_train) + len(a.y_val) == 1797
+    assert np.array_equal(a.y_val, b.y_val) and np.array_equal(a.y_test, b.y_test)
+    assert len(a.y_train) + len(a.y_val) + len(a.y_test) == 1797
+
+
+@pytest.mark.usefixtures("ray_session")
+def test_the_best_checkpoint_is_measured_once_on_the_held_out_test_set(storage, capsys):
+    """Trials are chosen on validation; after the sweep the best trial's checkpoint is
+    evaluated on the test set, in the summary, the report and `raysearch evaluate`."""
+    import json
+
+    from raysearch.cli import main
+
+    result = raysearch.run(digits_spec(run_cap=2), storage=storage, quiet=True)
+    test = result.test
+    best = result.best
+    assert test["trial_id"] == best.trial_id and test["iteration"] == best.checkpoint_iteration
+    assert 0.5 < test["test_accuracy"] <= 1 and test["test_loss"] > 0
+    assert "Held-out test set" in (Path(result.path) / "report.html").read_text()
+    # the same figure again from the run folder alone (the evaluation is deterministic)
+    summary = json.loads((Path(result.path) / "summary.json").read_text())
+    del summary["test"]
+    (Path(result.path) / "summary.json").write_text(json.dumps(summary))
+    capsys.readouterr()
+    assert main(["evaluate", result.path]) == 0
+    assert "held-out test set" in capsys.readouterr().out
+    assert raysearch.load(result.path).test == test
 
 
 @pytest.mark.usefixtures("ray_session")

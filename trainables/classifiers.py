@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from trainables import data as datasets
 from trainables.data import ArrayDataset
-from trainables.loop import train_classifier
+from trainables.loop import test_metrics, train_classifier
 from trainables.models import FNN, ConvNet
 
 
@@ -37,3 +37,12 @@ def digits_mlp(config: dict, data: ArrayDataset | None = None,
                checkpoint_every: int = 1) -> None:
     """The FNN on scikit-learn's digits; same config keys as fashion_mnist_mlp."""
     train_classifier(config, data or datasets.digits(), _fnn, checkpoint_every)
+
+
+# The held-out test set, for the best trial's checkpoint after the sweep (TRAINABLES' `evaluate`)
+def test_fnn(config: dict, checkpoint_dir: str, data: ArrayDataset) -> dict[str, float]:
+    return test_metrics(config, checkpoint_dir, data, _fnn)
+
+
+def test_cnn(config: dict, checkpoint_dir: str, data: ArrayDataset) -> dict[str, float]:
+    return test_metrics(config, checkpoint_dir, data, _cnn, flat=False)

@@ -1,6 +1,11 @@
 """Datasets as in-memory arrays: decoded once on the driver, shared with every trial through
 Ray's object store (`tune.with_parameters`), sliced by index in the training loop.
 
+Honest splits: trials are selected on a validation set carved from the training data (seeded),
+and the held-out test set is used once, for the best trial's checkpoint after the sweep
+(`trainables.classifiers.test_*`): selecting on the test set would report an optimistic
+accuracy.
+
 Fashion-MNIST comes from Debian's `dataset-fashion-mnist` when installed, else from a
 torchvision-layout folder, else it is downloaded with torchvision (the path for users online).
 """
@@ -16,12 +21,14 @@ import numpy as np
 DEBIAN_FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")
 CACHE = Path.home() / ".cache" / "raysearch"
 _FILES = {"x_train": "train-images-idx3-ubyte", "y_train": "train-labels-idx1-ubyte",
-          "x_val": "t10k-images-idx3-ubyte", "y_val": "t10k-labels-idx1-ubyte"}
+          "x_test": "t10k-images-idx3-ubyte", "y_test": "t10k-labels-idx1-ubyte"}
+FASHION_VAL = 10_000  # of the 60k training images, held out for validation (seeded)
 
 
 @dataclass(frozen=True)
 class ArrayDataset:
-    """Train/validation arrays (`x` uint8 or float32, `y` int64) plus how to normalise `x`."""
+    """Train/validation/test arrays (`x` uint8 or float32, `y` int64) plus how to normalise
+    `x`. Trials see train and validation; test is for the final evaluation only."""
 
     name: str
     x_train: np.ndarray
@@ -33,6 +40,8 @@ class ArrayDataset:
     std: float
     image_shape: tuple[int, int, int]
     num_classes: int
+    x_test: np.ndarray | None = None
+    y_test: np.ndarray | None = None
 
     @property
     def num_features(self) -> int:
@@ -40,8 +49,9 @@ class ArrayDataset:
 
 
 def fashion_mnist(root: str | Path | None = None, download: bool = True) -> ArrayDataset:
-    """Fashion-MNIST (60k train, 10k test as validation). Looks in `root`, Debian's package,
-    then the torchvision cache; downloads there only when none has it."""
+    """Fashion-MNIST: 50k train and 10k validation (a seeded split of the 60k training
+    images), the official 10k test set held out. Looks in `root`, Debian's package, then the
+    torchvision cache; downloads there only when none has it."""
     candidates = [Path(root)] if root else []
     candidates += [DEBIAN_FASHION_MNIST, CACHE / "FashionMNIST" / "raw"]
     for folder in candidates:
@@ -74,25 +84,30 @@ def read_idx(path: Path) -> np.ndarray:
     return np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim).reshape(shape)
 
 
-def _fashion_from(paths: dict[str, Path]) -> ArrayDataset:
+def _fashion_from(paths: dict[str, Path], seed: int = 0) -> ArrayDataset:
     arrays = {k: read_idx(p) for k, p in paths.items()}
+    order = np.random.default_rng(seed).permutation(len(arrays["y_train"]))
+    val, train = order[:FASHION_VAL], order[FASHION_VAL:]
+    x, y = arrays["x_train"], arrays["y_train"].astype(np.int64)
     return ArrayDataset(
-        name="fashion_mnist",
-        x_train=arrays["x_train"], y_train=arrays["y_train"].astype(np.int64),
-        x_val=arrays["x_val"], y_val=arrays["y_val"].astype(np.int64),
+        name="fashion_mnist", x_train=x[train], y_train=y[train], x_val=x[val], y_val=y[val],
+        x_test=arrays["x_test"], y_test=arrays["y_test"].astype(np.int64),
         scale=255.0, mean=0.2860, std=0.3530, image_shape=(1, 28, 28), num_classes=10)
 
 
-def digits(val_fraction: float = 0.2, seed: int = 0) -> ArrayDataset:
-    """scikit-learn's bundled 8x8 digits (1,797 images): seconds-long sweeps for tests."""
+def digits(val_fraction: float = 0.2, test_fraction: float = 0.2, seed: int = 0
+           ) -> ArrayDataset:
+    """scikit-learn's bundled 8x8 digits (1,797 images), split train/validation/test (seeded):
+    seconds-long sweeps for tests."""
     from sklearn.datasets import load_digits
 
     bunch = load_digits()
     x = bunch.images.astype(np.uint8)  # values 0..16
     y = bunch.target.astype(np.int64)
     order = np.random.default_rng(seed).permutation(len(y))
-    n_val = int(len(y) * val_fraction)
-    val, train = order[:n_val], order[n_val:]
+    n_val, n_test = int(len(y) * val_fraction), int(len(y) * test_fraction)
+    val, test, train = order[:n_val], order[n_val:n_val + n_test], order[n_val + n_test:]
     return ArrayDataset(
         name="digits", x_train=x[train], y_train=y[train], x_val=x[val], y_val=y[val],
+        x_test=x[test], y_test=y[test],
         scale=16.0, mean=0.30, std=0.38, image_shape=(1, 8, 8), num_classes=10)

@@ -8,6 +8,7 @@ batches out of one in-memory tensor, with no DataLoader or per-sample transform.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import tempfile
 import zlib
@@ -88,6 +89,24 @@ def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> tuple[float,
             loss += nn.functional.cross_entropy(out, y[i:i + EVAL_BATCH], reduction="sum").item()
             correct += (out.argmax(1) == y[i:i + EVAL_BATCH]).sum().item()
     return loss / len(y), correct / len(y)
+
+
+def test_metrics(config: dict, checkpoint_dir: str, data: ArrayDataset,
+                 build_model: Callable[[dict, ArrayDataset], nn.Module],
+                 flat: bool = True) -> dict[str, float]:
+    """A checkpoint's loss and accuracy on the held-out test set (used once, after the sweep:
+    never to choose between trials)."""
+    if data.x_test is None:
+        raise ValueError(f"{data.name} has no held-out test set")
+    state = torch.load(Path(checkpoint_dir) / STATE_FILE, map_location="cpu",
+                       weights_only=False)
+    model = build_model(config, data)
+    model.load_state_dict(state["model"])
+    test = dataclasses.replace(data, x_train=data.x_test[:1], y_train=data.y_test[:1],
+                               x_val=data.x_test, y_val=data.y_test)
+    _, _, x, y = to_tensors(test, torch.device("cpu"), flat)
+    loss, accuracy = evaluate(model, x, y)
+    return {"test_loss": loss, "test_accuracy": accuracy}
 
 
 class TuneSession:

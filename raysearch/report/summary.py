@@ -39,6 +39,8 @@ def summary(result: SweepResult, top: int = TOP_N) -> str:
             at = "" if best.checkpoint_iteration == best.iteration else \
                 f" (saved at iteration {best.checkpoint_iteration}, the nearest kept)"
             lines.append(f"checkpoint: {best.checkpoint}{at}")
+        if result.test:
+            lines.append(test_line(result.test))
     target = (result.spec.get("metric") or {}).get("target")
     if target is not None:
         lines.append(f"target {metric} {target}: " +
@@ -50,6 +52,14 @@ def summary(result: SweepResult, top: int = TOP_N) -> str:
     lines.append(f"report: {storage.join(result.path, REPORT_FILE)}")
     lines.append(f"run folder: {result.path}")
     return "\n".join(lines)
+
+
+def test_line(test: dict) -> str:
+    """The held-out figure, saying what it is."""
+    metrics = ", ".join(f"{k}={_fmt(v)}" for k, v in test.items()
+                        if k not in ("trial_id", "iteration"))
+    return (f"held-out test set (the best checkpoint, iteration {test.get('iteration')}, "
+            f"measured once): {metrics}")
 
 
 def _top_table(result: SweepResult, top: int) -> list[str]:

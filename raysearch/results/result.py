@@ -150,6 +150,12 @@ class SweepResult:
             storage.join(self.path, path)
 
     @property
+    def test(self) -> dict | None:
+        """The best trial's checkpoint on the trainable's held-out test set, measured once
+        after the sweep: {"trial_id", "iteration", "test_accuracy", ...}; None if not run."""
+        return self.summary.get("test")
+
+    @property
     def best_value(self) -> float | None:
         """The best value of the objective any trial reported (as Optuna's `best_value`)."""
         best = self.best

@@ -320,5 +320,33 @@ def _write_end(run_dir: str, started: float, previous_wall_s: float, signal_numb
         summary["failed"] = failed
     _write_summary(run_dir, summary)
     result = load(run_dir)
+    if summary["finished"]:
+        summary.update(test_summary(result))
+        _write_summary(run_dir, summary)
+        result = load(run_dir)
     write_report(result)
     return result
+
+
+def record_test(result: SweepResult) -> dict | None:
+    """Evaluate the best checkpoint on the held-out test set now and keep it in summary.json
+    (`raysearch evaluate RUN_DIR`); the figure, or None when there is nothing to evaluate."""
+    from raysearch.runner.evaluate import evaluate_best
+
+    test = evaluate_best(result)
+    if test is not None:
+        _write_summary(result.path, {**result.summary, "test": test})
+    return test
+
+
+def test_summary(result: SweepResult) -> dict[str, Any]:
+    """{"test": ...} for summary.json: the best checkpoint on the held-out test set, or
+    {"test_error": why} when that failed (the sweep's results stand either way)."""
+    from raysearch.runner.evaluate import evaluate_best
+
+    try:
+        test = evaluate_best(result)
+    except Exception as exc:  # noqa: BLE001 - never lose a finished sweep over its epilogue
+        logger.warning("could not evaluate the best checkpoint on the test set: %s", exc)
+        return {"test_error": f"{type(exc).__name__}: {exc}"}
+    return {"test": test} if test else {}
