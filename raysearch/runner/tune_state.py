@@ -33,8 +33,20 @@ def _state_files(run_dir: str) -> list[str]:
 
 
 def _valid(name: str, data: bytes) -> bool:
+    """Whole: a pickle that reaches its STOP opcode (Tune's `basic-variant-state-*.json` and
+    `searcher-state-*` are pickles despite the name; read without running them), else JSON
+    that parses."""
     if not data:
         return False
+    if data[:1] == b"\x80":  # a pickle (protocol 2 and later)
+        import pickletools
+
+        try:
+            for _ in pickletools.genops(data):
+                pass
+        except (ValueError, EOFError):
+            return False
+        return True
     if name.endswith(".json"):
         try:
             json.loads(data)
