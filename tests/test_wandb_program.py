@@ -116,7 +116,7 @@ def test_a_grid_without_a_metric_runs_every_config_and_records_every_log(ray_ses
         assert [r["_step"] for r in rows] == list(range(BATCHES + 1))  # every wandb.log
         assert rows[-1]["val_loss"] > 0 and all(r["batch_loss"] > 0 for r in rows[:-1])
     assert yaml.safe_load((run_dir / "spec.yaml").read_text())["metric"] is None
-    assert "no metric (nothing ranked)" in (run_dir / "report.html").read_text()
+    assert "none (nothing ranked)" in (run_dir / "report.html").read_text()
     assert main(["resume", str(run_dir), "--address", address, "--quiet"]) == 0
 
 
