@@ -83,3 +83,11 @@ def test_sklearn_search_bench(tmp_path):
     summary = json.loads(out.read_text())["summary"]
     assert set(summary) == {"sklearn", "raysearch", "raysearch+asha"}
     assert all(0 < row["best_score_median"] <= 1 for row in summary.values())
+
+
+def test_first_result_bench(tmp_path):
+    out = tmp_path / "first_result.json"
+    run("bench.first_result", "--seeds", "1", "--out", str(out))
+    (row,) = json.loads(out.read_text())["runs"]
+    assert 0 < row["imported"] <= row["ray_started"] <= row["sweep_started"] < row["first_result"]
+    assert row["first_result_training_s"] > 0

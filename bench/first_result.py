@@ -1,0 +1,77 @@
+"""Where the seconds before a sweep's first result go, counted from process start (issue #17).
+
+    python -m bench.first_result --seeds 5 --out bench/results/first_result.json
+
+Each seed runs a fresh process (`raysearch.run` of the shipped Fashion-MNIST MLP, 2 trials of
+1 epoch, an embedded Ray on 2 CPUs) and reports, from the moment the parent started it:
+imports done, Ray started, sweep started (the run folder's `summary.json`), first trial's
+first result recorded (`history.parquet`), and that result's own training time (`time_s`):
+what is left is Ray's worker start, the trial's imports and shipping the data.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from bench.output import save
+
+CHILD = r"""
+import json, os, sys, time
+t0 = float(os.environ["BENCH_T0"])
+marks = {}
+import raysearch  # noqa: E402
+from raysearch.runner import pipeline  # noqa: E402,F401 - what `raysearch run` imports
+marks["imported"] = time.time() - t0
+import ray  # noqa: E402
+ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False)
+marks["ray_started"] = time.time() - t0
+result = raysearch.run({"trainable": "fashion_mnist_mlp", "method": "random", "run_cap": 2,
+                        "seed": int(sys.argv[2]),
+                        "parameters": {"lr": {"value": 0.001}, "num_layers": {"value": 1},
+                                       "hidden_size": {"value": 128}, "optimizer": {"value": "adam"},
+                                       "dropout": {"value": 0.0}, "batch_size": {"value": 256},
+                                       "epochs": {"value": 1}}},
+                       storage=sys.argv[1], quiet=True)
+rows = sorted(result.history.to_pylist(), key=lambda r: r["timestamp"])
+marks["sweep_started"] = result.summary["started"] - t0
+marks["first_result"] = rows[0]["timestamp"] - t0
+marks["first_result_training_s"] = rows[0]["time_s"]
+print("MARKS " + json.dumps(marks))
+"""
+
+
+def one(seed: int) -> dict:
+    with tempfile.TemporaryDirectory() as storage:
+        env = {**os.environ, "BENCH_T0": repr(time.time())}
+        env.pop("RAY_ADDRESS", None)
+        out = subprocess.run([sys.executable, "-c", CHILD, storage, str(seed)], env=env,
+                             capture_output=True, text=True, check=True).stdout
+    (line,) = [x for x in out.splitlines() if x.startswith("MARKS ")]
+    return json.loads(line[len("MARKS "):])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--out", default=str(Path(__file__).parent / "results" /
+                                              "first_result.json"))
+    args = parser.parse_args()
+    runs = [one(seed) for seed in range(args.seeds)]
+    summary = {k: {"median": statistics.median(r[k] for r in runs),
+                   "min": min(r[k] for r in runs), "max": max(r[k] for r in runs)}
+               for k in runs[0]}
+    for k, v in summary.items():
+        print(f"{k:>26}: {v['median']:.2f} s (min {v['min']:.2f}, max {v['max']:.2f})")
+    save({"seeds": args.seeds, "runs": runs, "summary": summary}, Path(args.out))
+
+
+if __name__ == "__main__":
+    main()
