@@ -1,6 +1,7 @@
 """Scaling on one machine: trials per minute and CPU utilisation for max_concurrent 1 vs 2 on
-2 cores, and the same sweep on a 2-node local Ray cluster (1 CPU per node), to show whether the
-driver is the bottleneck.
+2 cores, 4 at once on half a CPU each (fractional CPUs: several small trials per core), and the
+same sweep on a 2-node local Ray cluster (1 CPU per node), to show whether the driver is the
+bottleneck.
 
     python -m bench.scaling --trials 8 --epochs 2 --out bench/results/scaling.json
 """
@@ -19,7 +20,7 @@ import psutil
 from bench.output import save
 
 
-def sweep(max_concurrent: int, trials: int, epochs: int, storage: str) -> dict:
+def sweep(max_concurrent: int, trials: int, epochs: int, storage: str, cpu: float = 1) -> dict:
     import raysearch
 
     spec = {"trainable": "fashion_mnist_mlp", "method": "random", "seed": 0,
@@ -28,7 +29,7 @@ def sweep(max_concurrent: int, trials: int, epochs: int, storage: str) -> dict:
                            "num_layers": {"value": 2}, "hidden_size": {"value": 128},
                            "batch_size": {"value": 256}, "optimizer": {"value": "adam"},
                            "epochs": {"value": epochs}},
-            "run_cap": trials, "max_concurrent": max_concurrent, "resources": {"cpu": 1}}
+            "run_cap": trials, "max_concurrent": max_concurrent, "resources": {"cpu": cpu}}
     psutil.cpu_percent(interval=None)
     driver = psutil.Process()
     driver_cpu = driver.cpu_times()
@@ -38,7 +39,7 @@ def sweep(max_concurrent: int, trials: int, epochs: int, storage: str) -> dict:
     used = driver.cpu_times()
     busy = psutil.cpu_percent(interval=None)
     trained = sum(r["time_s"] for r in _last_rows(result.history.to_pylist()))
-    return {"max_concurrent": max_concurrent, "wall_s": round(wall, 1),
+    return {"max_concurrent": max_concurrent, "cpu_per_trial": cpu, "wall_s": round(wall, 1),
             "trials_per_min": round(60 * trials / wall, 2),
             "machine_cpu_percent": busy,
             "driver_cpu_s": round((used.user + used.system) - (driver_cpu.user + driver_cpu.system),
@@ -62,9 +63,10 @@ def measure(trials: int, epochs: int) -> dict:
     os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")
     out = {"cpu_count": psutil.cpu_count(), "runs": []}
     with tempfile.TemporaryDirectory() as tmp:
-        ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
-        for mc in (1, 2):
-            row = {"cluster": "1 node, 2 CPUs", **sweep(mc, trials, epochs, f"{tmp}/local")}
+        ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False)
+        for mc, cpu in ((1, 1), (2, 1), (4, 0.5)):
+            row = {"cluster": "1 node, 2 CPUs",
+                   **sweep(mc, trials, epochs, f"{tmp}/local", cpu)}
             out["runs"].append(row)
             print(json.dumps(row), flush=True)
         ray.shutdown()
