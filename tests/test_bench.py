@@ -64,7 +64,8 @@ def test_scaling_bench(tmp_path):
     out = tmp_path / "scaling.json"
     run("bench.scaling", "--trials", "2", "--epochs", "1", "--out", str(out))
     runs = json.loads(out.read_text())["runs"]
-    assert [r["max_concurrent"] for r in runs] == [1, 2, 2] and all(r["wall_s"] > 0 for r in runs)
+    assert [(r["max_concurrent"], r["cpu_per_trial"]) for r in runs] == [
+        (1, 1), (2, 1), (4, 0.5), (2, 1)] and all(r["wall_s"] > 0 for r in runs)
 
 
 def test_optuna_roundtrip_bench(ray_session, tmp_path):
