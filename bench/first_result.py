@@ -30,9 +30,6 @@ marks = {}
 import raysearch  # noqa: E402
 from raysearch.runner import pipeline  # noqa: E402,F401 - what `raysearch run` imports
 marks["imported"] = time.time() - t0
-import ray  # noqa: E402
-ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False)
-marks["ray_started"] = time.time() - t0
 result = raysearch.run({"trainable": "fashion_mnist_mlp", "method": "random", "run_cap": 2,
                         "seed": int(sys.argv[2]),
                         "parameters": {"lr": {"value": 0.001}, "num_layers": {"value": 1},

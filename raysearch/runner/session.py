@@ -9,14 +9,21 @@ afterwards, so nothing leaks into the user's process.
 
 from __future__ import annotations
 
+import importlib
 import logging
 import os
 import socket
+import threading
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 
 from raysearch.errors import ClusterError
+from raysearch.runner.warm_workers import (
+    trial_actors_on_warm_workers,
+    trial_modules,
+    worker_environment,
+)
 
 DEFAULT_STORAGE = "runs"
 PROBE_TIMEOUT_S = 10.0
@@ -30,6 +37,12 @@ TUNE_ENV = {
     # SIGINT and SIGTERM are handled by raysearch.runner.interrupt (through Tune's own stop).
     "TUNE_DISABLE_SIGINT_HANDLER": "1",
 }
+# What the driver imports once Ray answers, besides the training function's module (Tune;
+# Ray's callback telemetry imports the integrations, mlflow's among them when installed; the
+# TensorBoard writer, torch with it): imported in the background while `ray.init` waits for
+# Ray's processes (seconds).
+DRIVER_IMPORTS = ("ray.tune", "ray.air.integrations.mlflow", "ray.air.integrations.wandb",
+                  "ray.air.integrations.comet", "ray.tune.logger.aim", "tensorboardX")
 # Ray's own start-up noise (token-authentication notice), shown with --verbose.
 QUIET_LOGGERS = ("ray._private.authentication.authentication_token_setup",)
 
@@ -56,6 +69,14 @@ def scoped_environ(values: Mapping[str, str]) -> Iterator[None]:
     finally:
         for key in added:
             os.environ.pop(key, None)
+
+
+def _prefetch(modules: tuple[str, ...]) -> None:
+    for module in modules:
+        try:
+            importlib.import_module(module)
+        except Exception:  # noqa: BLE001 - optional; whoever needs it will say why it fails
+            continue
 
 
 def resolve_address(address: str | None) -> tuple[str, str]:
@@ -88,9 +109,10 @@ def probe(address: str, where: str, timeout: float = PROBE_TIMEOUT_S) -> None:
 
 
 @contextmanager
-def ray_session(options: RunOptions) -> Iterator[None]:
+def ray_session(options: RunOptions, trainable: object = None) -> Iterator[None]:
     """Use the Ray already initialised in this process (tests, notebooks), else connect to the
-    given cluster or start a private embedded one; shut down only what was started here."""
+    given cluster or start a private embedded one; shut down only what was started here. An
+    embedded Ray's workers are warmed for `trainable`'s trials (runner.warm_workers)."""
     import ray
 
     if ray.is_initialized():
@@ -101,13 +123,21 @@ def ray_session(options: RunOptions) -> Iterator[None]:
     if not options.verbose:
         for name in QUIET_LOGGERS:
             logging.getLogger(name).setLevel(logging.ERROR)
-    try:
-        ray.init(address=address, include_dashboard=False, log_to_driver=options.verbose,
-                 logging_level=logging.INFO if options.verbose else logging.WARNING)
-    except (ConnectionError, RuntimeError, TimeoutError, ValueError) as exc:
-        last = (str(exc).strip().splitlines() or [type(exc).__name__])[-1]
-        raise ClusterError(f"{where}: cannot connect to Ray: {last}") from None
-    try:
-        yield
-    finally:
-        ray.shutdown()
+    embedded = address == "local" and trainable is not None
+    own = tuple(trial_modules(trainable)) if trainable is not None else ()
+    threading.Thread(target=_prefetch, args=(own + DRIVER_IMPORTS,), daemon=True).start()
+    with ExitStack() as stack:
+        if embedded:
+            stack.enter_context(scoped_environ(worker_environment(trainable)))
+        try:
+            ray.init(address=address, include_dashboard=False, log_to_driver=options.verbose,
+                     logging_level=logging.INFO if options.verbose else logging.WARNING)
+        except (ConnectionError, RuntimeError, TimeoutError, ValueError) as exc:
+            last = (str(exc).strip().splitlines() or [type(exc).__name__])[-1]
+            raise ClusterError(f"{where}: cannot connect to Ray: {last}") from None
+        try:
+            if embedded:
+                stack.enter_context(trial_actors_on_warm_workers())
+            yield
+        finally:
+            ray.shutdown()

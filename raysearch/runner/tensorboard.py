@@ -16,7 +16,7 @@ import os
 import tempfile
 from typing import Any
 
-from ray.tune.logger import TBXLoggerCallback
+from ray.tune.logger import LoggerCallback, TBXLoggerCallback
 
 from raysearch.results import BEST_PREFIX, RAY_KEYS, flatten, storage
 from raysearch.types import Metric
@@ -29,7 +29,10 @@ class TensorBoardWriter(TBXLoggerCallback):
     """One tensorboardX writer per trial, fed from `on_trial_result` on the driver."""
 
     def __init__(self, run_dir: str, metric: Metric | None, flush_secs: int = 10):
-        super().__init__()
+        # not TBXLoggerCallback.__init__: it imports tensorboardX, and with it torch (~1.6 s
+        # on the driver before the sweep starts); the first result imports it instead, by
+        # then done in the background (runner.session's prefetch)
+        LoggerCallback.__init__(self)
         self.run_dir, self.metric, self.flush_secs = run_dir, metric, flush_secs
         self.local = None if storage.is_uri(run_dir) else storage.join(run_dir, TENSORBOARD_DIR)
         self._staging: str | None = None

@@ -1,0 +1,63 @@
+"""Trials start on warm workers: on an embedded Ray, the worker processes Ray starts with it
+import what every trial imports (Ray Tune, raysearch's trial wrapper, the training function's
+module and with it torch) while the driver is still preparing the sweep, and Tune's trial
+actors are placed on those workers instead of new ones.
+
+Two things keep trials off them otherwise. Ray's prestarted workers import only Ray, so the
+first trial pays its own imports (~2 s for torch and Ray Tune). And Tune gives every trial actor
+a runtime environment (`PL_DISABLE_FORK=1`, for PyTorch Lightning), which Ray serves only
+with workers started for it (~2 s more). On an embedded Ray every worker inherits the driver's
+environment from its start, so the variable is set there and Tune's copy is left out for the
+sweep. Measured in BENCHMARKS.md §8. A Ray raysearch did not start is left as it is.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+PRELOAD_ENV = "RAY_preload_python_modules"  # read by the raylet: modules its workers import
+EVERY_TRIAL_IMPORTS = ("ray.tune", "raysearch.runner.trainable")
+# Tune's runtime environment for trial actors (ray.tune.execution.class_cache), written out:
+# importing Tune to read it would cost the driver ~0.6 s before Ray starts. Should a Ray
+# version differ, trial_actors_on_warm_workers sees it and leaves Tune's behaviour alone.
+TUNE_ACTOR_ENV = {"PL_DISABLE_FORK": "1"}
+
+
+def trial_modules(trainable: object) -> list[str]:
+    """What a trial imports before it trains: Tune, raysearch's wrapper, and the training
+    function's own module when it has an importable name (not a file, not `__main__`)."""
+    from raysearch.spec.targets import resolve_trainable
+
+    reference = resolve_trainable(trainable).reference
+    module = reference.rpartition(":")[0]
+    own = [module] if module and not module.endswith(".py") and module != "__main__" else []
+    return [*EVERY_TRIAL_IMPORTS, *own]
+
+
+def worker_environment(trainable: object) -> dict[str, str]:
+    """Environment variables for an embedded Ray's start (its workers inherit them)."""
+    return {PRELOAD_ENV: ",".join(trial_modules(trainable)), **TUNE_ACTOR_ENV}
+
+
+@contextmanager
+def trial_actors_on_warm_workers() -> Iterator[None]:
+    """For the block, Tune's trial actors get no runtime environment of their own when every
+    variable it would set already has that value here (and so in the embedded Ray's workers)."""
+    try:
+        from ray.tune.execution import class_cache
+
+        defaults = class_cache.DEFAULT_ENV_VARS
+    except (ImportError, AttributeError):  # another Ray version: Tune's own behaviour
+        yield
+        return
+    saved = dict(defaults)
+    if any(os.environ.get(name) != value for name, value in saved.items()):
+        yield
+        return
+    defaults.clear()
+    try:
+        yield
+    finally:
+        defaults.update(saved)

@@ -1,0 +1,58 @@
+"""An embedded Ray's trials run on the workers Ray started with it, which imported the trial's
+modules beforehand (raysearch.runner.warm_workers), and nothing of it outlives the sweep."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from raysearch.runner.warm_workers import EVERY_TRIAL_IMPORTS, trial_modules
+from tests.conftest import ROOT
+
+SCRIPT = r"""
+import json, os, sys, tempfile
+import raysearch
+from ray.tune.execution import class_cache
+result = raysearch.run(trainable="tests.warm_probe:probe", method="grid",
+                       parameters={"x": {"values": [1, 2]}},
+                       metric={"name": "score", "goal": "maximize"},
+                       storage=tempfile.mkdtemp(), quiet=True)
+print("RESULT " + json.dumps({
+    "started": result.summary["started"], "trials": result.history.to_pylist(),
+    "tune_env_after": class_cache.DEFAULT_ENV_VARS,
+    "preload_env_after": os.environ.get("RAY_preload_python_modules")}))
+"""
+
+
+def test_trial_modules_name_what_workers_can_import():
+    assert trial_modules("fashion_mnist_mlp") == [*EVERY_TRIAL_IMPORTS, "trainables.classifiers"]
+    assert trial_modules("tests.warm_probe:probe") == [*EVERY_TRIAL_IMPORTS, "tests.warm_probe"]
+    # a file is imported under a name workers don't have: not preloaded
+    assert trial_modules(f"{ROOT}/tests/warm_probe.py:probe") == list(EVERY_TRIAL_IMPORTS)
+
+
+@pytest.mark.ray
+def test_trials_start_on_prestarted_workers_that_imported_the_trial_modules(tmp_path):
+    env = {k: v for k, v in __import__("os").environ.items()
+           if k not in ("RAY_ADDRESS", "RAY_preload_python_modules", "PL_DISABLE_FORK")}
+    proc = subprocess.run([sys.executable, "-c", SCRIPT], cwd=ROOT, env=env, text=True,
+                          capture_output=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    (line,) = [x for x in proc.stdout.splitlines() if x.startswith("RESULT ")]
+    out = json.loads(line[len("RESULT "):])
+    assert len(out["trials"]) == 2
+    for row in out["trials"]:
+        # the worker existed before the sweep started: one Ray started with itself, not one
+        # started for this trial's actor (what Tune's own runtime environment would cost)
+        assert row["process_started"] < out["started"], row
+        # and it had imported Tune and raysearch's wrapper before the trial's module
+        assert row["preloaded"] == "ray.tune,raysearch.runner.trainable", row
+        # Tune gave the actor no runtime environment of its own (Ray would start a worker for
+        # it), and the variable Tune would have set is there all the same
+        assert "env_vars" not in json.loads(row["runtime_env"]), row
+        assert row["pl_disable_fork"] == "1", row
+    assert out["tune_env_after"] == {"PL_DISABLE_FORK": "1"}  # Tune's own, restored
+    assert out["preload_env_after"] is None  # the driver's environment restored
