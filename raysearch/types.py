@@ -9,11 +9,19 @@ them back as the resolved spec.
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 GOALS = {"maximize": "max", "minimize": "min"}
+
+
+def is_finite_number(value: Any) -> bool:
+    """A metric value a chart, a tracker or a model can use: a finite int or float, not a
+    bool (a bool is an int to Python, not a measurement)."""
+    return isinstance(value, int | float) and not isinstance(value, bool) and \
+        math.isfinite(value)
 
 
 class Block:
@@ -98,6 +106,8 @@ class SchedulerFacts:
     needs_checkpoints: bool = False  # pauses trials or copies their state
     compares_trials: bool = True  # decides by the metric (all but fifo): the spec needs one
     exploits: bool = False  # copies one trial's checkpoint into another (PBT): keeps them all
+    mutates_numbers_only: bool = False  # explores numeric ranges (PB2): categoricals stay fixed
+    needs_package: tuple[str, str] | None = None  # (import name, what to install) if optional
 
 
 @dataclass(frozen=True)

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any
 
 from raysearch.results import BEST_PREFIX, CONFIG_PREFIX, NON_METRIC_COLUMNS, SweepResult
 from raysearch.spec.space import iter_params, parse_parameters
+from raysearch.types import is_finite_number
 
 
 @dataclass(frozen=True)
@@ -56,7 +56,7 @@ def report_data(result: SweepResult) -> ReportData:
     objective = {}
     if result.metric is not None:
         key = BEST_PREFIX + result.metric
-        objective = {t["trial_id"]: t[key] for t in trials if finite(t.get(key))}
+        objective = {t["trial_id"]: t[key] for t in trials if is_finite_number(t.get(key))}
     stamps = [v for v in first.values() if v != math.inf]
     return ReportData(result=result, trials=trials, history=history,
                       axes=_axes(result.spec, trials), metrics=_metrics(result, history),
@@ -89,17 +89,14 @@ def _metrics(result: SweepResult, history: dict[str, list[dict]]) -> list[str]:
     for rows in history.values():
         for row in rows:
             for k, v in row.items():
-                if finite(v) and k not in NON_METRIC_COLUMNS and not k.startswith(CONFIG_PREFIX):
+                if is_finite_number(v) and k not in NON_METRIC_COLUMNS \
+                        and not k.startswith(CONFIG_PREFIX):
                     seen.setdefault(k)
     names = list(seen)
     if result.metric in seen:
         names.remove(result.metric)
         names.insert(0, result.metric)
     return names
-
-
-def finite(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def category_labels(values: list) -> list:

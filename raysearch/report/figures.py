@@ -10,9 +10,10 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from raysearch.report.data import Axis, ReportData, category_labels, finite
+from raysearch.report.data import Axis, ReportData, category_labels
 from raysearch.report.importance import MIN_TRIALS, importances
 from raysearch.results import CONFIG_PREFIX, STOPPED
+from raysearch.types import is_finite_number
 
 NO_METRIC = "This sweep has no metric (a grid or random sweep that ranks nothing)."
 FEW_FOR_IMPORTANCE = 10  # below this many comparable trials, importance comes with a warning
@@ -88,7 +89,7 @@ def running_best_by_trial(data: ReportData) -> tuple[list[int], list[float]]:
 
 def running_best_by_time(data: ReportData) -> tuple[list[float], list[float]]:
     rows = sorted((r for rows in data.history.values() for r in rows
-                   if finite(r.get(data.metric)) and r.get("timestamp")),
+                   if is_finite_number(r.get(data.metric)) and r.get("timestamp")),
                   key=lambda r: r["timestamp"])
     ts, vs, best = [], [], None
     for r in rows:
@@ -140,7 +141,7 @@ def axis_dimension(axis: Axis, values: list) -> dict:
         return {"label": axis.name, "values": [index.get(str(v), math.nan) for v in values],
                 "tickvals": list(range(len(labels))), "ticktext": [_short(v) for v in labels],
                 "range": [-0.25, len(labels) - 0.75]}
-    numbers = [float(v) if finite(v) else math.nan for v in values]
+    numbers = [float(v) if is_finite_number(v) else math.nan for v in values]
     if axis.log and numbers and min(numbers) > 0:
         logs = [math.log10(v) for v in numbers]
         ticks = log_ticks(min(numbers), max(numbers))
@@ -169,7 +170,7 @@ def comparable(data: ReportData) -> tuple[int | None, dict[str, float]]:
     each trial that reached it at its best up to it. A stopped trial's best over 2 epochs is
     not comparable with a survivor's over 20."""
     reached = sorted((len([r for r in data.history.get(t["trial_id"], [])
-                           if finite(r.get(data.metric))]) for t in data.ranked()), reverse=True)
+                           if is_finite_number(r.get(data.metric))]) for t in data.ranked()), reverse=True)
     if not reached:
         return None, {}
     need = min(len(reached), max(MIN_TRIALS, math.ceil(len(reached) / 2)))
@@ -177,7 +178,7 @@ def comparable(data: ReportData) -> tuple[int | None, dict[str, float]]:
     values = {}
     for trial in data.ranked():
         rows = [r for r in data.history.get(trial["trial_id"], [])
-                if finite(r.get(data.metric))][:budget]
+                if is_finite_number(r.get(data.metric))][:budget]
         if len(rows) == budget:
             pick = max if data.result.goal == "maximize" else min
             values[trial["trial_id"]] = pick(r[data.metric] for r in rows)
@@ -312,7 +313,7 @@ def curves(data: ReportData) -> Section:
     first = data.metrics[0]
 
     def series(trial_id: str, metric: str, x: str) -> tuple[list, list]:
-        rows = [r for r in data.history[trial_id] if finite(r.get(metric))]
+        rows = [r for r in data.history[trial_id] if is_finite_number(r.get(metric))]
         xs = [r["iteration"] if x == "iteration" else
               round((r.get("timestamp") or data.origin) - data.origin, 3)
               for r in rows]
@@ -355,7 +356,7 @@ def _marks(data: ReportData, ids: list[str], status: dict, metric: str) -> list:
 
     stops_x, stops_y, ex_x, ex_y, ex_text = [], [], [], [], []
     for trial_id in ids:
-        rows = [r for r in data.history[trial_id] if finite(r.get(metric))]
+        rows = [r for r in data.history[trial_id] if is_finite_number(r.get(metric))]
         if not rows:
             continue
         if status.get(trial_id) == STOPPED:

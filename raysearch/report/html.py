@@ -21,6 +21,7 @@ from typing import Any
 from raysearch.report.data import report_data
 from raysearch.report.figures import STATUS_COLOURS, all_sections
 from raysearch.results import BEST_PREFIX, CONFIG_PREFIX, SweepResult, flatten, storage
+from raysearch.types import is_finite_number
 
 REPORT_FILE = "report.html"
 PLOTLY_CONFIG = {"displaylogo": False, "responsive": True}
@@ -164,7 +165,7 @@ def _trial_table(result: SweepResult, trials: list[dict]) -> dict:
                "wall_time_s", *configs, "checkpoint", "error"]
     if result.metric:
         sign = -1 if result.goal == "maximize" else 1
-        trials = sorted(trials, key=lambda t: (not _finite(t.get(key)),
+        trials = sorted(trials, key=lambda t: (not is_finite_number(t.get(key)),
                                                sign * (t.get(key) or 0)))
     rows = []
     for t in trials:
@@ -172,16 +173,12 @@ def _trial_table(result: SweepResult, trials: list[dict]) -> dict:
         for c in columns:
             value = _relative(result, t.get(c)) if c == "checkpoint" else t.get(c)
             cells.append({"value": value, "sort": "" if value is None else str(value),
-                          "numeric": _finite(value), "status": c == "status",
+                          "numeric": is_finite_number(value), "status": c == "status",
                           "wide": c in ("error", "checkpoint")})
         rows.append({"trial_id": t["trial_id"], "cells": cells})
     return {"columns": [c.removeprefix(CONFIG_PREFIX) for c in columns], "rows": rows}
 
 
-def _finite(value: Any) -> bool:
-    import math
-
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def _fmt(value: Any) -> str:

@@ -31,6 +31,7 @@ from raysearch.results.result import (
     SweepResult,
 )
 from raysearch.spec.space import iter_params, parse_parameters
+from raysearch.types import is_finite_number
 
 
 def export_to_optuna(result: SweepResult, storage: str, study_name: str | None = None) -> Any:
@@ -123,11 +124,11 @@ def _frozen(trial: dict, rows: list[dict], distributions: dict[str, Any], metric
              STOPPED: TrialState.PRUNED, ERRORED: TrialState.FAIL,
              RUNNING: TrialState.RUNNING, PENDING: TrialState.RUNNING}[trial["status"]]
     value = trial.get(BEST_PREFIX + metric)
-    if state == TrialState.COMPLETE and not _finite(value):
+    if state == TrialState.COMPLETE and not is_finite_number(value):
         state = TrialState.FAIL  # it ended without ever reporting the objective
     intermediate: dict[int, float] = {}
     for row in sorted(rows, key=lambda r: (r.get("generation") or 0, r["iteration"])):
-        if _finite(row.get(metric)):
+        if is_finite_number(row.get(metric)):
             intermediate[int(row["iteration"])] = float(row[metric])
     params = {}
     for name, distribution in distributions.items():
@@ -150,7 +151,3 @@ def _with_times(frozen: Any, start: float, end: float | None) -> None:
     """The trial's start and end from its recorded results (create_trial stamps 'now')."""
     frozen.datetime_start = datetime.fromtimestamp(start)
     frozen.datetime_complete = datetime.fromtimestamp(end) if end is not None else None
-
-
-def _finite(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)

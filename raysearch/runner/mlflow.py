@@ -12,7 +12,6 @@
 
 from __future__ import annotations
 
-import math
 import os
 from typing import Any
 from urllib.parse import urlparse
@@ -20,7 +19,7 @@ from urllib.parse import urlparse
 from ray.air.integrations.mlflow import MLflowLoggerCallback
 
 from raysearch.results import RAY_KEYS
-from raysearch.types import Metric
+from raysearch.types import Metric, is_finite_number
 
 RUN_DIR_TAG = "raysearch.run_dir"
 NOT_METRICS = RAY_KEYS | {"node_id", "node"}
@@ -64,10 +63,10 @@ class SweepMLflow(MLflowLoggerCallback):
 
     def log_trial_result(self, iteration: int, trial: Any, result: dict) -> None:
         metrics = {k: v for k, v in result.items() if k not in NOT_METRICS
-                   and not k.startswith(("config", "_")) and _number(v)}
+                   and not k.startswith(("config", "_")) and is_finite_number(v)}
         self.mlflow_util.log_metrics(run_id=self._trial_runs[trial], metrics_to_log=metrics,
                                      step=result.get("training_iteration", 0))
-        if self.metric is not None and _number(result.get(self.metric.name)):
+        if self.metric is not None and is_finite_number(result.get(self.metric.name)):
             value = float(result[self.metric.name])
             if self._best is None or self.metric.better(value, self._best):
                 self._best = value
@@ -96,7 +95,3 @@ def artifacts_beside(uri: str, experiment: str) -> str | None:
         return None  # a folder store keeps them inside itself, a server in its own store
     folder = os.path.dirname(os.path.abspath(uri.split(":///", 1)[1]))
     return os.path.join(folder, "mlartifacts", experiment)
-
-
-def _number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)

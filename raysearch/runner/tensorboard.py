@@ -11,7 +11,6 @@ copied there when the sweep ends.
 
 from __future__ import annotations
 
-import math
 import os
 import tempfile
 from typing import Any
@@ -19,7 +18,7 @@ from typing import Any
 from ray.tune.logger import LoggerCallback, TBXLoggerCallback
 
 from raysearch.results import BEST_PREFIX, RAY_KEYS, flatten, storage
-from raysearch.types import Metric
+from raysearch.types import Metric, is_finite_number
 
 TENSORBOARD_DIR = "tensorboard"
 NOT_SCALARS = RAY_KEYS | {"node_id", "node", "epoch_time_s"}
@@ -68,10 +67,10 @@ class TensorBoardWriter(TBXLoggerCallback):
         writer = self._writer(trial.trial_id)
         when = result.get("timestamp")
         for key, value in result.items():
-            if key in NOT_SCALARS or key.startswith("_") or not _scalar(value):
+            if key in NOT_SCALARS or key.startswith("_") or not is_finite_number(value):
                 continue
             writer.add_scalar(key, float(value), global_step=step, walltime=when)
-        if self.metric is not None and _scalar(result.get(self.metric.name)):
+        if self.metric is not None and is_finite_number(result.get(self.metric.name)):
             value = float(result[self.metric.name])
             best = self._best.get(trial.trial_id)
             self._best[trial.trial_id] = value if best is None or \
@@ -97,9 +96,3 @@ class TensorBoardWriter(TBXLoggerCallback):
 
             fs, path = storage.filesystem(storage.join(self.run_dir, TENSORBOARD_DIR))
             pafs.copy_files(self._staging, path, destination_filesystem=fs)
-
-
-def _scalar(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and \
-        math.isfinite(value)
-
