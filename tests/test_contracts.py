@@ -11,10 +11,12 @@ from raysearch.testing import check_scheduler, check_searcher, check_tracker, ch
 pytestmark = pytest.mark.usefixtures("ray_session")
 
 SCHEDULER_OPTIONS = {"fifo": {}, "asha": {"grace_period": 1, "max_t": 4},
+                     "pb2": {"perturbation_interval": 2},
                      "hyperband": {"max_t": 4},
                      "median": {"grace_period": 1, "min_samples_required": 2},
                      "pbt": {"perturbation_interval": 2}, "wandb_hyperband": {"min_iter": 1}}
 SEARCHER_OPTIONS = {"hyperopt": {"n_initial_points": 2}, "bayes": {"n_startup_trials": 2},
+                    "bohb": {"min_points": 2},
                     "optuna": {"n_startup_trials": 2}}
 # small models so that each contract run takes seconds
 TRAINABLE_PARAMETERS = {"lr": {"value": 3e-3}, "optimizer": {"value": "adam"},

@@ -164,6 +164,19 @@ def optuna_tpe(space: Space, metric: str, mode: str, seed: int | None, *,
     return _optuna(space, metric, mode, sampler)
 
 
+@SEARCHERS.register("bohb", cannot_express=_NORMAL_FAMILY | _BETA | _Q_LOG,
+                    weights_categoricals=False)
+def bohb(space: Space, metric: str, mode: str, seed: int | None, *,
+         min_points: int | None = None, random_fraction: float = 1 / 3) -> tuple[Any, dict]:
+    """BOHB's model half (raysearch.search.multifidelity): TPE fitted per budget on every
+    reported result, the largest budget with `min_points` results (default: searched
+    parameters + 1); `random_fraction` (0 to 1) of configs drawn at random. Pair it with
+    `scheduler: asha` or `hyperband`."""
+    from raysearch.search.multifidelity import BudgetTPE
+
+    return BudgetTPE(space, metric, mode, seed, min_points, random_fraction), {}
+
+
 # ---------------------------------------------------------------- an Optuna study, define-by-run
 
 SEARCHERS.register("optuna-study", "raysearch.optuna.searcher:optuna_study", model_based=True,
