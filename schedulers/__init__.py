@@ -85,6 +85,25 @@ def pbt(ctx: SchedulerContext, *, perturbation_interval: int | None = None,
     )
 
 
+@SCHEDULERS.register("pb2", needs_checkpoints=True, exploits=True, mutates_numbers_only=True,
+                     needs_package=("GPy", "pip install 'raysearch[pb2]'"))
+def pb2(ctx: SchedulerContext, *, perturbation_interval: int | None = None,
+        hyperparam_mutations: dict | None = None, quantile_fraction: float = 0.25) -> Any:
+    """PB2 (Parker-Holder et al., 2020): Population Based Training whose explore step is a
+    Gaussian-process bandit over the numeric parameters' ranges, fitted on the population's
+    recent improvements, instead of PBT's random perturbations. Ranges come from
+    `hyperparam_mutations` (the `parameters` grammar; default: every searched numeric
+    parameter); categoricals keep the value the initial population drew. Needs GPy."""
+    from ray.tune.schedulers.pb2 import PB2
+
+    from raysearch.spec.space import map_space
+
+    return PB2(time_attr=TIME_ATTR,
+               perturbation_interval=perturbation_interval or ctx.checkpoint_every,
+               hyperparam_bounds=map_space(ctx.mutations, lambda p: list(p.bounds())),
+               quantile_fraction=quantile_fraction)
+
+
 @SCHEDULERS.register("wandb_hyperband")
 def wandb_hyperband(ctx: SchedulerContext, *, min_iter: int | None = None,
                     max_iter: int | None = None, s: int | None = None, eta: float = 3,

@@ -48,7 +48,7 @@ def test_plugins_register_on_first_lookup_only():
                  "names = SCHEDULERS.names()\n"
                  "print(before, 'schedulers' in sys.modules, names)")
     assert proc.stdout.strip() == \
-        "False True ['asha', 'fifo', 'hyperband', 'median', 'pbt', 'wandb_hyperband']", \
+        "False True ['asha', 'fifo', 'hyperband', 'median', 'pb2', 'pbt', 'wandb_hyperband']", \
         proc.stderr
 
 

@@ -41,6 +41,46 @@ def test_pbt_exploits_a_stronger_trial_with_a_mutated_config(storage):
         assert row["config.lr"] != donor_rows[row["epoch"] - 1]["config.lr"]
 
 
+@pytest.mark.usefixtures("ray_session")
+def test_pb2_exploits_with_a_config_from_its_bandit_inside_the_ranges(storage):
+    spec = digits_spec(
+        parameters={**SPACE, "lr": {"distribution": "log_uniform_values", "min": 1e-4,
+                                    "max": 3e-1}, "epochs": {"value": 8}},
+        run_cap=4, seed=3, scheduler={"type": "pb2", "perturbation_interval": 2})
+    result = raysearch.run(spec, storage=storage, quiet=True)
+    history = result.history.to_pylist()
+    exploits = [r for r in history if r.get("restored_from") not in (None, r["trial_id"])]
+    assert exploits, "PB2 never copied one trial into another"
+    for row in exploits:
+        own = max((r for r in history if r["trial_id"] == row["trial_id"]
+                   and r["iteration"] < row["iteration"]), key=lambda r: r["iteration"])
+        assert row["epoch"] > 1  # continued from the donor's checkpoint
+        assert row["config.lr"] != own["config.lr"]  # with a config its bandit chose
+        # inside the range (PB2's bandit works in float32: the bound itself may come back
+        # as 0.30000001)
+        assert 1e-4 * (1 - 1e-6) <= row["config.lr"] <= 3e-1 * (1 + 1e-6)
+
+
+def test_pb2_mutates_numbers_only_and_says_so():
+    mixed = {**SPACE, "batch_size": {"values": [32, 64]}}  # mutable mid-training, categorical
+    sweep = load_spec(digits_spec(parameters=mixed, scheduler={"type": "pb2"}))
+    assert set(sweep.mutation_space) == {"lr"}
+    assert any("batch_size: pb2 explores numeric ranges only" in n for n in sweep.notices)
+    with pytest.raises(SpecError, match="hyperparam_mutations.batch_size: pb2 explores numeric"):
+        load_spec(digits_spec(parameters=mixed, scheduler={
+            "type": "pb2", "hyperparam_mutations": {"batch_size": {"values": [32, 64]}}}))
+
+
+def test_a_scheduler_whose_package_is_missing_fails_before_ray(monkeypatch):
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "GPy" else real(name, *a))
+    with pytest.raises(SpecError, match=r"scheduler.type: pb2 needs GPy.*raysearch\[pb2\]"):
+        load_spec(digits_spec(parameters=SPACE, scheduler={"type": "pb2"}))
+
+
 def test_pbt_aligns_checkpoints_with_the_perturbation_interval():
     sweep = load_spec(digits_spec(parameters=SPACE, checkpoint={"every": 2},
                                   scheduler={"type": "pbt", "perturbation_interval": 3}))

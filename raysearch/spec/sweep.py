@@ -12,6 +12,7 @@ works).
 
 from __future__ import annotations
 
+import importlib.util
 import math
 import warnings
 from collections.abc import Callable, Mapping
@@ -195,7 +196,15 @@ def parse_sweep(raw: Mapping) -> Sweep:
     unknown_trainable = (raw_trainable is not None or top["program"] is not None) \
         and trainable is None
 
-    method = top["method"]
+    raw_params = top["parameters"]
+    if raw_params is None and info is not None and info.default_parameters:
+        raw_params = dict(info.default_parameters)
+    space, param_problems = parse_parameters(raw_params)
+    if not (unknown_trainable and raw_params is None):
+        problems += param_problems
+
+    method = top["method"] if "method" in raw or param_problems else \
+        _default_method(top["scheduler"], space, notices)
     searcher = SEARCHERS.get(method) if method in SEARCHERS else None
     if searcher is None:
         problems.append(SEARCHERS.unknown(method, "method"))
@@ -203,13 +212,6 @@ def parse_sweep(raw: Mapping) -> Sweep:
         problems.append(f"method: {method} runs a live object, not a spec: use "
                         f"{searcher.facts.front_end}")
         searcher = None
-
-    raw_params = top["parameters"]
-    if raw_params is None and info is not None and info.default_parameters:
-        raw_params = dict(info.default_parameters)
-    space, param_problems = parse_parameters(raw_params)
-    if not (unknown_trainable and raw_params is None):
-        problems += param_problems
     if searcher is not None and not param_problems:
         problems += check_space(searcher, space)
     searcher_options = top["searcher"] or {}
@@ -234,6 +236,10 @@ def parse_sweep(raw: Mapping) -> Sweep:
         notices.append(f"scheduler {scheduler.type} pauses or copies trials: {trainable.name} "
                        f"must save checkpoints (tune.report(..., checkpoint=...)) and restore "
                        f"from tune.get_checkpoint(), or paused trials restart from scratch")
+    package = scheduler_entry.facts.needs_package if scheduler_entry else None
+    if package and importlib.util.find_spec(package[0]) is None:
+        problems.append(f"scheduler.type: {scheduler.type} needs {package[0]}, which is not "
+                        f"installed; {package[1]}")
     mutation_space: Space = {}
     if scheduler_entry and scheduler_entry.facts.exploits:
         mutation_space = _mutations(top, scheduler, space, searcher, trainable, problems,
@@ -398,6 +404,9 @@ def _mutations(top: dict, scheduler: SchedulerSpec, space: Space, searcher: Entr
                                 f"cannot change {name} mid-training (a checkpoint fixes it); "
                                 f"mutable: {', '.join(mutable)}")
     mutations = _drop_constants(mutations)
+    if SCHEDULERS.get(scheduler.type).facts.mutates_numbers_only:
+        mutations = _numbers_only(mutations, scheduler.type, given is not None, problems,
+                                  notices)
     if "keep" in (top["checkpoint"] or {}):
         notices.append("checkpoint.keep is ignored under PBT: every checkpoint is kept so a "
                        "donor's checkpoint outlives the exploit that loads it")
@@ -405,6 +414,46 @@ def _mutations(top: dict, scheduler: SchedulerSpec, space: Space, searcher: Entr
         problems.append("scheduler.hyperparam_mutations: PBT needs at least one parameter to "
                         "mutate; give hyperparam_mutations or a non-constant parameter")
     return mutations
+
+
+# The method a spec without `method` gets when its scheduler stops trials early by comparing
+# them: the first of these that can express the space. Chosen by measurement (BENCHMARKS.md
+# §2: bayes + asha reached each accuracy threshold first among raysearch's methods, 5 seeds).
+EARLY_STOPPING_DEFAULT_METHODS = ("bayes", "hyperopt")
+DEFAULT_METHOD = "random"
+
+
+def _default_method(raw_scheduler: Any, space: Space, notices: list[str]) -> str:
+    kind = raw_scheduler.get("type") if isinstance(raw_scheduler, Mapping) else None
+    entry = SCHEDULERS.get(kind) if kind in SCHEDULERS else None
+    if entry is None or not entry.facts.compares_trials or entry.facts.exploits:
+        return DEFAULT_METHOD
+    for name in EARLY_STOPPING_DEFAULT_METHODS:
+        if not check_space(SEARCHERS.get(name), space):
+            notices.append(f"method: none given; using {name} (with scheduler {kind} it "
+                           f"measured best, BENCHMARKS.md §2); set method: random for "
+                           f"independent draws")
+            return name
+    return DEFAULT_METHOD
+
+
+def _numbers_only(space: Space, kind: str, given: bool, problems: list[str],
+                  notices: list[str]) -> Space:
+    """A scheduler that explores numeric ranges (PB2) cannot mutate a categorical: an error
+    when the user asked for it, else a note that it stays as the initial population drew it."""
+    kept: Space = {}
+    for key, node in space.items():
+        if not isinstance(node, Param):
+            kept[key] = _numbers_only(node, kind, given, problems, notices)
+        elif node.distribution != "categorical":
+            kept[key] = node
+        elif given:
+            problems.append(f"scheduler.hyperparam_mutations.{key}: {kind} explores numeric "
+                            f"ranges only; drop {key} (it keeps the value each trial drew)")
+        else:
+            notices.append(f"{key}: {kind} explores numeric ranges only; {key} keeps the "
+                           f"value each trial of the initial population drew")
+    return kept
 
 
 def _drop_constants(space: Space) -> Space:
