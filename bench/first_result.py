@@ -3,10 +3,11 @@
     python -m bench.first_result --seeds 5 --out bench/results/first_result.json
 
 Each seed runs a fresh process (`raysearch.run` of the shipped Fashion-MNIST MLP, 2 trials of
-1 epoch, an embedded Ray on 2 CPUs) and reports, from the moment the parent started it:
-imports done, Ray started, sweep started (the run folder's `summary.json`), first trial's
-first result recorded (`history.parquet`), and that result's own training time (`time_s`):
-what is left is Ray's worker start, the trial's imports and shipping the data.
+1 epoch, an embedded Ray on 2 CPUs, started by raysearch itself as `raysearch run` does) and
+reports, from the moment the parent started it: imports done, sweep started (Ray up, the run
+folder's `summary.json` written), first trial's first result recorded (`history.parquet`),
+and that result's own training time (`time_s`): what is left is Ray's worker start, the
+trial's imports and shipping the data.
 """
 
 from __future__ import annotations
