@@ -39,3 +39,22 @@ def test_facts_not_names_decide():
     assert [n for n, f in facts.items() if f.enumerates_grid] == ["grid"]
     assert sorted(n for n, f in facts.items() if not f.model_based) == ["grid", "random"]
     assert facts["random"].cannot_express == frozenset()
+
+
+def test_without_method_an_early_stopping_scheduler_gets_the_measured_best():
+    def resolved(**overrides) -> tuple[str, tuple]:
+        spec = digits_spec(**overrides)
+        spec.pop("method")
+        sweep = load_spec(spec)
+        return sweep.method, sweep.notices
+
+    method, notices = resolved(scheduler={"type": "asha"})
+    assert method == "bayes" and any("method: none given; using bayes" in n for n in notices)
+    # a space bayes cannot express: the next that can
+    normal = {**MIXED, "lr": {"distribution": "normal", "mu": 0.01, "sigma": 0.001}}
+    assert resolved(parameters=normal, scheduler={"type": "asha"})[0] == "hyperopt"
+    # no early stopping, or PBT (which refuses a search algorithm): random, as before
+    assert resolved()[0] == "random"
+    assert resolved(scheduler={"type": "pbt"})[0] == "random"
+    spec = digits_spec(scheduler={"type": "asha"})  # a method given is kept
+    assert load_spec(spec).method == "random"
