@@ -25,6 +25,8 @@ from raysearch.types import SchedulerFacts, SearcherFacts, TrackerFacts, Trainab
 
 F = TypeVar("F")
 
+USER_MODULE_PREFIX = "raysearch_user_"  # a file imported as a module: no name workers import
+
 
 @dataclass(frozen=True)
 class Entry(Generic[F]):
@@ -129,7 +131,7 @@ def load_file(path: str) -> Any:
     import sys
     from pathlib import Path
 
-    name = f"raysearch_user_{Path(path).stem}"
+    name = f"{USER_MODULE_PREFIX}{Path(path).stem}"
     loaded = sys.modules.get(name)
     if loaded is not None and getattr(loaded, "__file__", None) == path:
         return loaded

@@ -9,6 +9,7 @@ import sys
 
 import pytest
 
+from raysearch.registry import load_target
 from raysearch.runner.warm_workers import EVERY_TRIAL_IMPORTS, trial_modules
 from tests.conftest import ROOT
 
@@ -32,6 +33,8 @@ def test_trial_modules_name_what_workers_can_import():
     assert trial_modules("tests.warm_probe:probe") == [*EVERY_TRIAL_IMPORTS, "tests.warm_probe"]
     # a file is imported under a name workers don't have: not preloaded
     assert trial_modules(f"{ROOT}/tests/warm_probe.py:probe") == list(EVERY_TRIAL_IMPORTS)
+    from_file = load_target(f"{ROOT}/tests/warm_probe.py:probe")  # the same, as a function
+    assert trial_modules(from_file) == list(EVERY_TRIAL_IMPORTS)
 
 
 @pytest.mark.ray

@@ -7,7 +7,7 @@ import inspect
 import sys
 from typing import Any
 
-from raysearch.registry import load_target
+from raysearch.registry import USER_MODULE_PREFIX, load_target
 from raysearch.spec import Sweep
 from raysearch.spec.targets import resolve_trainable
 from raysearch.types import ProgramSpec
@@ -19,7 +19,7 @@ def ray_trainable(sweep: Sweep) -> Any:
     entry = resolve_trainable(sweep.trainable)
     function = entry.function
     module = sys.modules.get(function.__module__)
-    if module is not None and module.__name__.startswith("raysearch_user_"):
+    if module is not None and module.__name__.startswith(USER_MODULE_PREFIX):
         cloudpickle.register_pickle_by_value(module)  # loaded from a file: workers can't import it
     accepted = inspect.signature(function).parameters
     extra: dict[str, Any] = {}

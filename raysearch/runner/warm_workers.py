@@ -27,12 +27,15 @@ TUNE_ACTOR_ENV = {"PL_DISABLE_FORK": "1"}
 
 def trial_modules(trainable: object) -> list[str]:
     """What a trial imports before it trains: Tune, raysearch's wrapper, and the training
-    function's own module when it has an importable name (not a file, not `__main__`)."""
+    function's own module when workers can import it by name (not a file, not `__main__`)."""
+    from raysearch.registry import USER_MODULE_PREFIX
     from raysearch.spec.targets import resolve_trainable
 
     reference = resolve_trainable(trainable).reference
     module = reference.rpartition(":")[0]
-    own = [module] if module and not module.endswith(".py") and module != "__main__" else []
+    importable = module and not module.endswith(".py") and module != "__main__" \
+        and not module.startswith(USER_MODULE_PREFIX)
+    own = [module] if importable else []
     return [*EVERY_TRIAL_IMPORTS, *own]
 
 
