@@ -293,3 +293,39 @@ def test_report_serve_rebuilds_the_page_from_the_tables_and_reloads_while_runnin
         finished.shutdown()
     finally:
         server.shutdown()
+
+
+def test_a_conditional_space_renders(tmp_path):
+    """A parameter only some trials have (an Optuna objective's conditional `hidden`): the
+    contour and the other figures use the trials that have it, nothing fails."""
+    import json
+    import random
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from raysearch.report.html import render
+
+    rng = random.Random(0)
+    spec = {"name": "conditional", "trainable": "tests.optuna_objectives:conditional",
+            "method": "random", "metric": {"name": "value", "goal": "maximize"},
+            "parameters": {"model": {"values": ["linear", "mlp"]},
+                           "hidden": {"distribution": "int_uniform", "min": 8, "max": 32},
+                           "lr": {"distribution": "log_uniform_values", "min": 1e-3,
+                                  "max": 1e-1}}}
+    trials, history = [], []
+    for i in range(12):
+        model = "mlp" if i % 3 else "linear"
+        hidden = rng.randint(8, 32) if model == "mlp" else None
+        lr, value = 10 ** rng.uniform(-3, -1), rng.uniform(0.5, 0.9)
+        config = {"config.model": model, "config.hidden": hidden, "config.lr": lr}
+        trials.append({"trial_id": f"t{i}", "status": "completed", **config,
+                       "final.value": value, "best.value": value, "iterations": 1})
+        history.append({"trial_id": f"t{i}", "iteration": 1, "generation": 0, "time_s": 1.0,
+                        "timestamp": 1000.0 + i, "value": value, **config})
+    pq.write_table(pa.Table.from_pylist(trials), tmp_path / "trials.parquet")
+    pq.write_table(pa.Table.from_pylist(history), tmp_path / "history.parquet")
+    (tmp_path / "spec.yaml").write_text(yaml.safe_dump(spec))
+    (tmp_path / "summary.json").write_text(json.dumps({"started": 1000.0, "finished": True}))
+    page = render(raysearch.load(str(tmp_path)))
+    assert "Contour of the two most important parameters" in page

@@ -77,7 +77,7 @@ class StudyServer:
         import ray
 
         self.study._thread_local.in_optimize_loop = True  # study.stop() from an objective
-        while not self._stop.is_set():
+        while not self._stop.is_set() and ray.is_initialized():  # never Ray's auto-init
             try:
                 calls = ray.get(self.mailbox.take.remote(POLL_S))
             except Exception:  # Ray is shutting down
@@ -103,6 +103,8 @@ class StudyServer:
         self._stop.set()
         self._thread.join(timeout=2 * POLL_S + 5)
         self.study._thread_local.in_optimize_loop = False
+        if not ray.is_initialized():  # Ray is down, the mailbox with it: calling Ray now would
+            return  # start or join one (Ray's auto-init), and hang on a dead address
         try:
             ray.kill(self.mailbox)
         except Exception:

@@ -273,6 +273,12 @@ def contour(data: ReportData) -> Section:
         return Section("contour", title, None, "Needs two numeric parameters that vary and "
                                                f"at least {MIN_TRIALS} comparable trials.")
     (x_axis, y_axis) = [next(a for a in numeric if a.name == i.parameter) for i in found[:2]]
+    # a conditional space: only the trials that have both parameters
+    trials = [t for t in trials if is_finite_number(t.get(CONFIG_PREFIX + x_axis.name))
+              and is_finite_number(t.get(CONFIG_PREFIX + y_axis.name))]
+    if len(trials) < MIN_TRIALS:
+        return Section("contour", title, None, f"Needs at least {MIN_TRIALS} comparable trials "
+                                               f"that have both {x_axis.name} and {y_axis.name}.")
     xs = [float(t[CONFIG_PREFIX + x_axis.name]) for t in trials]
     ys = [float(t[CONFIG_PREFIX + y_axis.name]) for t in trials]
     zs = [values[t["trial_id"]] for t in trials]
