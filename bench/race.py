@@ -75,7 +75,7 @@ def run_contender(name: str, seed: int, budget: float, folder: Path) -> dict:
         raise RuntimeError(f"{name} (seed {seed}) failed, rc {proc.returncode}:\n"
                            + log.read_text()[-3000:])
     return {"seed": seed, "rc": proc.returncode, "process_s": round(ended, 1),
-            "events": [e for e in raw if e[0] <= budget]}
+            "received": len(raw), "events": [e for e in raw if e[0] <= budget]}
 
 
 def run_grid(budget: float, epochs: int, folder: Path) -> dict:

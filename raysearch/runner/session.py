@@ -124,11 +124,11 @@ def ray_session(options: RunOptions, trainable: object = None) -> Iterator[None]
         for name in QUIET_LOGGERS:
             logging.getLogger(name).setLevel(logging.ERROR)
     embedded = address == "local" and trainable is not None
-    own = tuple(trial_modules(trainable)) if trainable is not None else ()
-    threading.Thread(target=_prefetch, args=(own + DRIVER_IMPORTS,), daemon=True).start()
+    modules = trial_modules(trainable) if trainable is not None else []
+    threading.Thread(target=_prefetch, args=((*modules, *DRIVER_IMPORTS),), daemon=True).start()
     with ExitStack() as stack:
         if embedded:
-            stack.enter_context(scoped_environ(worker_environment(trainable)))
+            stack.enter_context(scoped_environ(worker_environment(modules)))
         try:
             ray.init(address=address, include_dashboard=False, log_to_driver=options.verbose,
                      logging_level=logging.INFO if options.verbose else logging.WARNING)

@@ -39,9 +39,10 @@ def trial_modules(trainable: object) -> list[str]:
     return [*EVERY_TRIAL_IMPORTS, *own]
 
 
-def worker_environment(trainable: object) -> dict[str, str]:
-    """Environment variables for an embedded Ray's start (its workers inherit them)."""
-    return {PRELOAD_ENV: ",".join(trial_modules(trainable)), **TUNE_ACTOR_ENV}
+def worker_environment(modules: list[str]) -> dict[str, str]:
+    """Environment variables for an embedded Ray's start (its workers inherit them), its
+    workers to import `modules` (`trial_modules`) before they take work."""
+    return {PRELOAD_ENV: ",".join(modules), **TUNE_ACTOR_ENV}
 
 
 @contextmanager
