@@ -15,11 +15,11 @@ import time
 from pathlib import Path
 
 import optuna
-import pyarrow.parquet as pq
 import ray
 from ray.cluster_utils import Cluster
 
 import raysearch
+from raysearch.results import read_rows
 from tests import optuna_objectives
 from tests.conftest import digits_spec
 
@@ -73,9 +73,9 @@ def main(storage: str) -> None:
     def remove_worker_when_busy() -> None:
         deadline = time.time() + 300
         while time.time() < deadline:
-            for table in Path(storage).glob("kill-*/history.parquet"):
+            for run_dir in Path(storage).glob("kill-*"):
                 try:
-                    rows = pq.read_table(table).to_pylist()
+                    rows = read_rows(str(run_dir), "history.parquet")
                 except Exception:
                     continue
                 if any(r.get("node") == worker.node_id and r["iteration"] >= 20 for r in rows):

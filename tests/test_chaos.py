@@ -22,12 +22,12 @@ import sys
 import time
 from pathlib import Path
 
-import pyarrow.parquet as pq
 import pytest
 import yaml
 
 import raysearch
 from raysearch.cli import main
+from raysearch.results import read_rows
 from tests.conftest import ROOT, digits_spec
 from tests.test_resume import max_iteration, wait_for, wait_for_orphans
 
@@ -37,7 +37,7 @@ KILLS = int(os.environ.get("RAYSEARCH_CHAOS_KILLS", "2"))
 
 
 def history(run_dir: Path) -> list[dict]:
-    return pq.read_table(run_dir / "history.parquet").to_pylist()
+    return read_rows(str(run_dir), "history.parquet")
 
 
 def kill_driver_when(ray_session, argv: list[str], ready, what: str, log: Path) -> None:
@@ -65,10 +65,9 @@ def recorded(storage: Path) -> dict:
     """Per trial: its recorded status and the iterations recorded (as first..last, gaps)."""
     out = {}
     for run_dir in storage.iterdir() if storage.exists() else []:
-        rows = history(run_dir) if (run_dir / "history.parquet").exists() else []
-        statuses = {t["trial_id"]: t["status"] for t in pq.read_table(
-            run_dir / "trials.parquet").to_pylist()} if (run_dir / "trials.parquet").exists() \
-            else {}
+        rows = history(run_dir)
+        statuses = {t["trial_id"]: t["status"] for t in read_rows(str(run_dir),
+                                                                 "trials.parquet")}
         for trial_id in sorted({r["trial_id"] for r in rows} | set(statuses)):
             its = sorted(r["iteration"] for r in rows if r["trial_id"] == trial_id)
             gaps = sorted(set(range(1, its[-1] + 1)) - set(its)) if its else []
@@ -111,7 +110,7 @@ def test_driver_killed_early_and_at_the_end_resumes_to_a_complete_record(ray_ses
     out = capsys.readouterr().out
     rows = history(run_dir)
     assert seen <= {(r["trial_id"], r["iteration"]) for r in rows}, seed
-    trials = pq.read_table(run_dir / "trials.parquet").to_pylist()
+    trials = read_rows(str(run_dir), "trials.parquet")
     done = [t for t in trials if t["status"] == "completed"]
     sessions = log.read_text() + f"\n===== last resume\n{out}\n{recorded(storage)}"
     assert len(done) >= 2, (seed, trials, sessions)
@@ -185,7 +184,7 @@ def test_a_full_disk_keeps_the_tables_whole_and_says_so(ray_session, small_disk,
     (run_dir,) = small_disk.iterdir()
     assert code == 1 and "Traceback" not in err, err
     assert f"the disk holding {run_dir} is full" in err, err
-    rows = pq.read_table(run_dir / "history.parquet").to_pylist()  # whole, readable
+    rows = history(run_dir)  # whole, readable
     assert rows and len({(r["trial_id"], r["iteration"]) for r in rows}) == len(rows)
     assert not [p for p in run_dir.iterdir() if p.name.endswith(".tmp")]  # no half-written debris
     # room again: the same run folder resumes, keeping every result recorded before, each
@@ -196,10 +195,10 @@ def test_a_full_disk_keeps_the_tables_whole_and_says_so(ray_session, small_disk,
     subprocess.run(["mount", "-o", "remount,size=200m", str(small_disk)], check=True)
     assert main(["resume", str(run_dir), "--quiet"]) == 0, capsys.readouterr()
     out = capsys.readouterr()
-    rows = pq.read_table(run_dir / "history.parquet").to_pylist()
+    rows = history(run_dir)
     after = [(r["trial_id"], r["iteration"]) for r in rows]
     assert before <= set(after) and len(after) == len(set(after))
-    trials = pq.read_table(run_dir / "trials.parquet").to_pylist()
+    trials = read_rows(str(run_dir), "trials.parquet")
     if os.environ.get("RAYSEARCH_CHAOS_KEEP"):  # a copy to look into when it fails
         shutil.copytree(run_dir, os.environ["RAYSEARCH_CHAOS_KEEP"], dirs_exist_ok=True)
     assert [t["status"] for t in trials] == ["completed"] * 2, (

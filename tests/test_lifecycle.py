@@ -16,6 +16,7 @@ import yaml
 
 import raysearch
 from raysearch.cli import main
+from raysearch.results import read_rows
 from tests.conftest import ROOT, digits_spec
 from tests.test_resume import max_iteration, wait_for
 
@@ -52,14 +53,14 @@ def test_signal_stops_cleanly_and_resume_finishes(ray_session, tmp_path, sig, co
     assert "Traceback" not in err
     summary = json.loads((run_dir / "summary.json").read_text())
     assert summary["finished"] is False and summary["interrupted_by"] == sig.name
-    before = pq.read_table(run_dir / "history.parquet").to_pylist()
+    before = read_rows(str(run_dir), "history.parquet")
     assert before and max(r["iteration"] for r in before) < EPOCHS  # really interrupted
-    statuses = {r["status"] for r in pq.read_table(run_dir / "trials.parquet").to_pylist()}
+    statuses = {r["status"] for r in read_rows(str(run_dir), "trials.parquet")}
     assert statuses & {"running", "pending"}, statuses  # unfinished, not "completed"
 
     assert main(["resume", str(run_dir), "--quiet"]) == 0
     assert "2 trials: 2 completed" in capsys.readouterr().out
-    after = pq.read_table(run_dir / "history.parquet").to_pylist()
+    after = read_rows(str(run_dir), "history.parquet")
     assert {(r["trial_id"], r["iteration"]) for r in before} <= \
         {(r["trial_id"], r["iteration"]) for r in after}  # nothing recorded was lost
     for trial in {r["trial_id"] for r in after}:

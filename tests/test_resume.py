@@ -17,6 +17,7 @@ import pytest
 import yaml
 
 from raysearch.cli import main
+from raysearch.results import read_rows, run_table
 from tests.conftest import ROOT, digits_spec
 
 pytestmark = pytest.mark.slow
@@ -44,11 +45,12 @@ def wait_for_orphans(ray_module, timeout: float = 120) -> None:
 
 
 def max_iteration(storage: Path) -> int:
-    tables = list(storage.glob("*/history.parquet"))
-    if not tables:
+    run_dirs = list(storage.glob("*/spec.yaml"))
+    if not run_dirs:
         return 0
     try:
-        return max(pq.read_table(tables[0]).column("iteration").to_pylist(), default=0)
+        rows = read_rows(str(run_dirs[0].parent), "history.parquet")
+        return max((r["iteration"] for r in rows), default=0)
     except Exception:  # the file is replaced atomically, but be patient anyway
         return 0
 
@@ -83,7 +85,7 @@ def test_killed_driver_resumes_from_checkpoints(ray_session, tmp_path, capsys):
         driver.wait()
     wait_for_orphans(ray_session)
     (run_dir,) = storage.iterdir()
-    before = pq.read_table(run_dir / "history.parquet").to_pylist()
+    before = read_rows(str(run_dir), "history.parquet")
     assert before and max(r["iteration"] for r in before) < epochs  # really interrupted
 
     # the checkpoint-rotation race, made certain: one trial's checkpoint named in Tune's newest
@@ -106,9 +108,9 @@ def test_killed_driver_resumes_from_checkpoints(ray_session, tmp_path, capsys):
     assert saved_at, "the named checkpoint is not in the history"
     before = [r for r in before if not (f"trial_{r['trial_id']}" == lagging.parent.name
                                         and r["iteration"] > saved_at[0] - 3)]
-    table = pq.read_table(run_dir / "history.parquet")
-    pq.write_table(pa.Table.from_pylist(before, schema=table.schema),
-                   run_dir / "history.parquet")
+    table = run_table(str(run_dir), "history.parquet")
+    table.compact()
+    pq.write_table(pa.Table.from_pylist(before, schema=pq.read_schema(table.file)), table.file)
 
     assert main(["resume", str(run_dir), "--quiet"]) == 0
     captured = capsys.readouterr()
@@ -116,7 +118,7 @@ def test_killed_driver_resumes_from_checkpoints(ray_session, tmp_path, capsys):
     assert "2 trials: 2 completed" in out, out
     assert "resume from their newest recorded checkpoint on disk" in captured.err, captured.err
 
-    after = pq.read_table(run_dir / "history.parquet").to_pylist()
+    after = read_rows(str(run_dir), "history.parquet")
     recorded = {(r["trial_id"], r["iteration"]) for r in after}
     assert {(r["trial_id"], r["iteration"]) for r in before} <= recorded  # nothing dropped
     by_trial: dict[str, list[dict]] = {}

@@ -27,6 +27,8 @@ from raysearch.results.result import (
     SweepResult,
     flatten,
     load,
+    read_rows,
+    run_table,
     unflatten,
 )
 
@@ -35,4 +37,4 @@ __all__ = ["SweepResult", "BestTrial", "load", "flatten", "unflatten", "SPEC_FIL
            "COMPLETED", "STOPPED", "ERRORED", "RUNNING", "PENDING", "RAY_KEYS",
            "UNFINISHED", "TRAINABLE_FILE", "ENDED_ITSELF", "CUT_BY_TARGET",
            "STOPPED_EARLY", "NON_METRIC_COLUMNS", "OLD_TRAINABLE_FILE", "STATE_DIR",
-           "SUMMARY_COPY"]
+           "SUMMARY_COPY", "run_table", "read_rows"]

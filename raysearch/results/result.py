@@ -16,6 +16,7 @@ import yaml
 
 from raysearch.errors import SpecError
 from raysearch.results import storage
+from raysearch.results.tables import SegmentedTable, TableLayout
 
 SPEC_FILE, TRIALS_FILE, HISTORY_FILE, SUMMARY_FILE = (
     "spec.yaml", "trials.parquet", "history.parquet", "summary.json")
@@ -27,6 +28,13 @@ TRAINABLE_FILE, OLD_TRAINABLE_FILE = "trainable.cloudpickle", "trainable.pkl"
 # summary), under names Tune does not copy around: `<name>.bak`
 STATE_DIR = ".raysearch-state"
 SUMMARY_COPY = f"{STATE_DIR}/{SUMMARY_FILE}.bak"
+# the tables are append-only (results.tables): segments written since the last compaction
+SEGMENTS_DIR = f"{STATE_DIR}/segments"
+TABLE_LAYOUTS = {
+    TRIALS_FILE: TableLayout(key=("trial_id",)),
+    HISTORY_FILE: TableLayout(key=("trial_id", "iteration", "generation"),
+                              order=("trial_id", "generation", "iteration")),
+}
 CONFIG_PREFIX, FINAL_PREFIX, BEST_PREFIX = "config.", "final.", "best."
 # Keys Ray adds to every result; everything else a trainable reports is a metric.
 RAY_KEYS = {
@@ -229,12 +237,25 @@ def load(run_dir: str) -> SweepResult:
     spec = yaml.safe_load(storage.read_text(spec_path))
     tables = {}
     for name in (TRIALS_FILE, HISTORY_FILE):
-        location = storage.join(run_dir, name)
-        tables[name] = storage.read_table(location) if storage.exists(location) else \
+        table = run_table(run_dir, name).read()
+        tables[name] = table if table is not None else \
             pa.table({"trial_id": pa.array([], pa.string())})
     summary = _summary(run_dir)
     return SweepResult(path=run_dir, spec=spec, trials=tables[TRIALS_FILE],
                        history=tables[HISTORY_FILE], summary=summary)
+
+
+def run_table(run_dir: str, name: str) -> SegmentedTable:
+    """`trials.parquet` or `history.parquet` of a run folder, with its segments."""
+    return SegmentedTable(storage.join(run_dir, name),
+                          storage.join(run_dir, *SEGMENTS_DIR.split("/"), name),
+                          TABLE_LAYOUTS[name])
+
+
+def read_rows(run_dir: str, name: str) -> list[dict]:
+    """The rows of a run folder's table, segments included (none when it has none yet)."""
+    table = run_table(run_dir, name).read()
+    return table.to_pylist() if table is not None else []
 
 
 def _summary(run_dir: str) -> dict:

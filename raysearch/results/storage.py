@@ -61,6 +61,11 @@ def exists(location: str) -> bool:
     return fs.get_file_info(path).type != pafs.FileType.NotFound
 
 
+def delete_file(location: str) -> None:
+    fs, path = filesystem(location)
+    fs.delete_file(path)
+
+
 def delete_dir(location: str) -> None:
     fs, path = filesystem(location)
     fs.delete_dir(path)

@@ -43,6 +43,7 @@ from raysearch.results import (
     UNFINISHED,
     SweepResult,
     load,
+    read_rows,
     storage,
 )
 from raysearch.runner.checks import check_resources, check_storage_visible
@@ -168,7 +169,8 @@ def _restored_tuner(sweep: Sweep, run_dir: str, options: RunOptions) -> Any:
     if repaired:
         warnings.warn(f"Ray Tune's saved state was cut short ({', '.join(repaired)}; a full "
                       f"disk?): resuming from its last whole copy", RaysearchNotice, stacklevel=4)
-    changed = tune_state.reconcile(run_dir, _history_rows(run_dir), _cut_short(run_dir))
+    changed = tune_state.reconcile(run_dir, read_rows(run_dir, HISTORY_FILE),
+                                   _cut_short(run_dir))
     if changed["moved"]:
         warnings.warn(f"Ray Tune's saved state named checkpoints deleted since, or newer than "
                       f"the recorded results (the driver was killed between a checkpoint and "
@@ -190,14 +192,8 @@ def _cut_short(run_dir: str) -> set[str]:
     budget are final): resume continues them."""
     if load(run_dir).summary.get("finished"):
         return set()
-    path = storage.join(run_dir, TRIALS_FILE)
-    rows = storage.read_table(path).to_pylist() if storage.exists(path) else []
+    rows = read_rows(run_dir, TRIALS_FILE)
     return {r["trial_id"] for r in rows if r["status"] in (UNFINISHED, RUNNING, PENDING)}
-
-
-def _history_rows(run_dir: str) -> list[dict]:
-    path = storage.join(run_dir, HISTORY_FILE)
-    return storage.read_table(path).to_pylist() if storage.exists(path) else []
 
 
 def _tuner(sweep: Sweep, run_dir: str, options: RunOptions) -> Any:

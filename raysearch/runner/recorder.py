@@ -3,7 +3,8 @@ tables current (Ray's own result.json/progress.csv can be truncated under PBT wi
 
 It only records; `raysearch.runner.progress` prints, reading what the recorder holds. On
 `raysearch resume` it starts from the tables already in the folder, so nothing written before
-is dropped.
+is dropped. The tables are append-only (`raysearch.results.tables`): a flush writes only the
+rows added or changed since the last one, so its cost does not grow with the sweep.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from raysearch.results import (
     TRIALS_FILE,
     UNFINISHED,
     flatten,
+    run_table,
     storage,
 )
 from raysearch.runner import tune_state
@@ -54,8 +56,13 @@ class SweepRecorder(Callback):
         self._reset()
 
     def _reset(self) -> None:
-        self.history: dict[tuple[str, int], dict] = {}
         self.trials: dict[str, dict] = {}
+        # what the next flush writes: history rows and trials (ids, in order) added or changed
+        self._history_changed: dict[tuple[str, int, int], dict] = {}
+        self._trials_changed: dict[str, None] = {}
+        self._newest_row: dict[str, dict] = {}  # each trial's newest history row
+        self._tables = {name: run_table(self.run_dir, name)
+                        for name in (TRIALS_FILE, HISTORY_FILE)}
         self._last_flush = 0.0
         self._dirty = False
         self._write_failed = False
@@ -74,17 +81,15 @@ class SweepRecorder(Callback):
 
     def setup(self, **info: Any) -> None:
         self._reset()
-        for row in self._read(TRIALS_FILE):
+        trials = self._tables[TRIALS_FILE].read()
+        for row in trials.to_pylist() if trials is not None else []:
             self.trials[row["trial_id"]] = row
-        for row in self._read(HISTORY_FILE):
-            generation = row.get("generation") or 0
-            self.history[_key(row["trial_id"], row["iteration"], generation)] = row
-            self._generation[row["trial_id"]] = max(generation,
-                                                    self._generation.get(row["trial_id"], 0))
-
-    def _read(self, name: str) -> list[dict]:
-        location = storage.join(self.run_dir, name)
-        return storage.read_table(location).to_pylist() if storage.exists(location) else []
+        history = self._tables[HISTORY_FILE].read()
+        if history is not None and "generation" in history.column_names:
+            for trial_id, generation in zip(history.column("trial_id").to_pylist(),
+                                            history.column("generation").to_pylist(), strict=False):
+                self._generation[trial_id] = max(generation or 0,
+                                                 self._generation.get(trial_id, 0))
 
     def on_trial_start(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
         row = self._trial_row(trial)
@@ -107,7 +112,8 @@ class SweepRecorder(Callback):
             # checkpoint re-runs the same lineage and replaces its rows: each result once).
             self._generation[trial.trial_id] = self._generation.get(trial.trial_id, 0) + 1
         generation = self._generation.get(trial.trial_id, 0)
-        self.history[_key(trial.trial_id, step, generation)] = {
+        self._history_changed[_key(trial.trial_id, step, generation)] = \
+            self._newest_row[trial.trial_id] = {
             "trial_id": trial.trial_id, "iteration": step, "generation": generation,
             "time_s": float(result.get("time_total_s", 0.0)), "timestamp": time.time(),
             "node": _node(result),
@@ -132,8 +138,10 @@ class SweepRecorder(Callback):
         self._trial_row(trial)["checkpoint"] = checkpoint.path
         step = int((trial.last_result or {}).get("training_iteration", 0))
         key = _key(trial.trial_id, step, self._generation.get(trial.trial_id, 0))
-        if key in self.history:
-            self.history[key]["checkpoint"] = checkpoint.path
+        row = self._newest_row.get(trial.trial_id)
+        if row is not None and _key(row["trial_id"], row["iteration"], row["generation"]) == key:
+            row["checkpoint"] = checkpoint.path
+            self._history_changed[key] = row
         # Everything up to a checkpoint is on disk before anything could resume from it, so a
         # killed driver loses no recorded result (later ones are re-run from the checkpoint).
         self._flush()
@@ -190,12 +198,19 @@ class SweepRecorder(Callback):
         for trial_id, row in self.trials.items():  # a killed driver's trials Tune never saved
             if trial_id not in live and row["status"] in (RUNNING, PENDING) and not interrupted():
                 row["status"] = UNFINISHED
+                self._trials_changed[trial_id] = None
         self._flush()
+        for table in self._tables.values():  # one file per table for the finished run
+            try:
+                table.compact()
+            except OSError as exc:  # the segments stay: readers and resume read them
+                logger.warning("cannot compact %s (%s); its segments are kept", table.file, exc)
 
     # -------------------------------------------------------------- tables
 
     def _trial_row(self, trial: Any) -> dict:
         self._dirty = True
+        self._trials_changed[trial.trial_id] = None
         if trial.trial_id not in self.trials:
             self.trials[trial.trial_id] = {"trial_id": trial.trial_id, "status": PENDING,
                                            **{CONFIG_PREFIX + k: v
@@ -221,13 +236,16 @@ class SweepRecorder(Callback):
         self._write_failed = False
 
     def _write_tables(self) -> None:
-        history = sorted(self.history.values(), key=lambda r: (
-            r["time_s"] is None, r["trial_id"], r.get("generation") or 0, r["iteration"]))
-        storage.write_table(storage.join(self.run_dir, HISTORY_FILE),
-                            storage.table_from_rows(history, HISTORY_COLUMNS))
-        trials = [self._ordered(r) for r in self.trials.values()]
-        storage.write_table(storage.join(self.run_dir, TRIALS_FILE),
-                            storage.table_from_rows(trials, TRIAL_COLUMNS))
+        """Append what changed since the last flush (what fails to be written stays to be
+        written at the next)."""
+        if self._history_changed:
+            self._tables[HISTORY_FILE].append(storage.table_from_rows(
+                list(self._history_changed.values()), HISTORY_COLUMNS))
+            self._history_changed = {}
+        if self._trials_changed:
+            self._tables[TRIALS_FILE].append(storage.table_from_rows(
+                [self._ordered(self.trials[t]) for t in self._trials_changed], TRIAL_COLUMNS))
+            self._trials_changed = {}
         self._last_flush = time.monotonic()
         self._dirty = False
 
