@@ -238,6 +238,16 @@ def test_tune_state_cut_short_is_put_back_from_its_last_whole_copy(tmp_path):
     searcher.write_bytes(pickled[:4096 if len(pickled) > 4096 else len(pickled) // 2])
     assert tune_state.repair(str(run_dir)) == [searcher.name]
     assert pickle.loads(searcher.read_bytes())["_counter"] == 7
+    # the recorder's backups copy a file again only once Tune has changed it
+    copied: dict = {}
+    tune_state.back_up(str(run_dir), copied)
+    backup = run_dir / ".raysearch-state" / (state.name + ".bak")
+    backup.unlink()
+    tune_state.back_up(str(run_dir), copied)
+    assert not backup.exists()
+    state.write_bytes(whole + b"\n")
+    tune_state.back_up(str(run_dir), copied)
+    assert backup.read_bytes() == whole + b"\n"
 
 
 def test_raysearchs_own_copies_are_out_of_ray_tunes_reach(ray_session, tmp_path, capsys):

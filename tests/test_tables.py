@@ -25,8 +25,8 @@ def test_a_flush_writes_only_new_rows_and_readers_see_the_newest_version(tmp_pat
     assert pq.read_metadata(tmp_path / HISTORY_FILE).num_rows == 100  # first write: the file
     table.append(pa.Table.from_pylist(history_rows("b", range(1, 4), 2.0)))
     (segment,) = segments(table)
-    assert pq.read_metadata(tmp_path / ".raysearch-state" / "segments" / HISTORY_FILE /
-                            segment).num_rows == 3  # not the 103 rows recorded so far
+    assert pq.read_metadata(tmp_path / ".raysearch-state" / f"{HISTORY_FILE}.segments"
+                            / segment).num_rows == 3  # not the 103 rows recorded so far
     assert pq.read_metadata(tmp_path / HISTORY_FILE).num_rows == 100  # left as it was
     # a newer version of a row (its checkpoint, recorded after the result) wins
     table.append(pa.Table.from_pylist([{**history_rows("a", range(100, 101), 1.0)[0],

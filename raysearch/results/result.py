@@ -29,7 +29,8 @@ TRAINABLE_FILE, OLD_TRAINABLE_FILE = "trainable.cloudpickle", "trainable.pkl"
 STATE_DIR = ".raysearch-state"
 SUMMARY_COPY = f"{STATE_DIR}/{SUMMARY_FILE}.bak"
 # the tables are append-only (results.tables): segments written since the last compaction
-SEGMENTS_DIR = f"{STATE_DIR}/segments"
+# are in STATE_DIR/<table>.segments/
+SEGMENTS_SUFFIX = ".segments"
 TABLE_LAYOUTS = {
     TRIALS_FILE: TableLayout(key=("trial_id",)),
     HISTORY_FILE: TableLayout(key=("trial_id", "iteration", "generation"),
@@ -248,7 +249,7 @@ def load(run_dir: str) -> SweepResult:
 def run_table(run_dir: str, name: str) -> SegmentedTable:
     """`trials.parquet` or `history.parquet` of a run folder, with its segments."""
     return SegmentedTable(storage.join(run_dir, name),
-                          storage.join(run_dir, *SEGMENTS_DIR.split("/"), name),
+                          storage.join(run_dir, STATE_DIR, name + SEGMENTS_SUFFIX),
                           TABLE_LAYOUTS[name])
 
 

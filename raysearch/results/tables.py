@@ -112,6 +112,8 @@ class SegmentedTable:
         storage.write_table(self.file, table)
         for name in names:
             storage.delete_file(storage.join(self.segments_dir, name))
+        if not self.segment_names():  # nothing written meanwhile: no empty folder left
+            storage.delete_dir(self.segments_dir)
         self._rows_in_file, self._rows_in_segments, self._segments = table.num_rows, 0, 0
 
 

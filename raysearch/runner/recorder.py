@@ -48,11 +48,13 @@ class SweepRecorder(Callback):
     """Records results into `history.parquet` / `trials.parquet`."""
 
     def __init__(self, run_dir: str, metric: Metric | None, max_iterations: int | None = None,
-                 flush_every_s: float = 10.0):
+                 flush_every_s: float = 10.0, checkpoint_flush_s: float = 1.0):
+        """Tables are flushed every `flush_every_s`, within `checkpoint_flush_s` of a
+        checkpoint, and whenever a trial ends."""
         self.run_dir = run_dir
         self.metric = metric
         self.max_iterations = max_iterations
-        self.flush_every_s = flush_every_s
+        self.flush_every_s, self.checkpoint_flush_s = flush_every_s, checkpoint_flush_s
         self._reset()
 
     def _reset(self) -> None:
@@ -64,14 +66,15 @@ class SweepRecorder(Callback):
         self._tables = {name: run_table(self.run_dir, name)
                         for name in (TRIALS_FILE, HISTORY_FILE)}
         self._last_flush = 0.0
-        self._dirty = False
+        self._dirty = self._checkpoint_unflushed = False
+        self._state_copied: dict[str, tuple] = {}  # Tune's state files backed up, as of when
         self._write_failed = False
         self._generation: dict[str, int] = {}
 
     def __getstate__(self) -> dict:
         # Tune pickles callbacks with the experiment; only settings travel, data stays in files.
         return {k: getattr(self, k) for k in ("run_dir", "metric", "max_iterations",
-                                                "flush_every_s")}
+                                                "flush_every_s", "checkpoint_flush_s")}
 
     def __setstate__(self, state: dict) -> None:
         self.__dict__.update(state)
@@ -142,9 +145,12 @@ class SweepRecorder(Callback):
         if row is not None and _key(row["trial_id"], row["iteration"], row["generation"]) == key:
             row["checkpoint"] = checkpoint.path
             self._history_changed[key] = row
-        # Everything up to a checkpoint is on disk before anything could resume from it, so a
-        # killed driver loses no recorded result (later ones are re-run from the checkpoint).
-        self._flush()
+        # Results up to a checkpoint are on disk soon after it (a flush per checkpoint cost
+        # more driver time than Tune itself in large sweeps). A driver killed before they
+        # are loses none: resume goes back to the newest checkpoint whose result is recorded
+        # (tune_state.reconcile) and re-runs the rest.
+        self._checkpoint_unflushed = True
+        self._maybe_flush()
 
     def on_trial_complete(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
         """How it ended, from what the sweep's stopper saw on its last raw result: on its own
@@ -218,7 +224,8 @@ class SweepRecorder(Callback):
         return self.trials[trial.trial_id]
 
     def _maybe_flush(self) -> None:
-        if self._dirty and time.monotonic() - self._last_flush >= self.flush_every_s:
+        every = self.checkpoint_flush_s if self._checkpoint_unflushed else self.flush_every_s
+        if self._dirty and time.monotonic() - self._last_flush >= every:
             self._flush()
 
     def _flush(self) -> None:
@@ -226,7 +233,7 @@ class SweepRecorder(Callback):
         next try rather than ending the sweep (the files on disk stay whole: atomic writes)."""
         try:
             self._write_tables()
-            tune_state.back_up(self.run_dir)
+            tune_state.back_up(self.run_dir, self._state_copied)
         except OSError as exc:
             if not self._write_failed:
                 logger.warning("cannot write the run folder's tables (%s); keeping results in "
@@ -247,7 +254,7 @@ class SweepRecorder(Callback):
                 [self._ordered(self.trials[t]) for t in self._trials_changed], TRIAL_COLUMNS))
             self._trials_changed = {}
         self._last_flush = time.monotonic()
-        self._dirty = False
+        self._dirty = self._checkpoint_unflushed = False
 
     @staticmethod
     def _ordered(row: dict) -> dict:

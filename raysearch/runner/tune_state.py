@@ -25,11 +25,15 @@ CHECKPOINT_NAME = re.compile(r"checkpoint_(\d+)")  # Ray Train's checkpoint fold
 PATTERNS = ("experiment_state-", "basic-variant-state-", "searcher-state-")
 
 
-def _state_files(run_dir: str) -> list[str]:
+def _state_infos(run_dir: str) -> list[pafs.FileInfo]:
     fs, path = storage.filesystem(run_dir)
     infos = fs.get_file_info(pafs.FileSelector(path, allow_not_found=True))
-    return [i.base_name for i in infos if i.type == pafs.FileType.File
+    return [i for i in infos if i.type == pafs.FileType.File
             and (i.base_name.startswith(PATTERNS) or i.base_name == "tuner.pkl")]
+
+
+def _state_files(run_dir: str) -> list[str]:
+    return [i.base_name for i in _state_infos(run_dir)]
 
 
 def _valid(name: str, data: bytes) -> bool:
@@ -55,12 +59,20 @@ def _valid(name: str, data: bytes) -> bool:
     return True
 
 
-def back_up(run_dir: str) -> None:
-    """Copy each of Tune's state files that is whole (JSON that parses) into the backup."""
-    for name in _state_files(run_dir):
-        data = storage.read_bytes(storage.join(run_dir, name))
-        if _valid(name, data):
-            storage.write_bytes(storage.join(run_dir, BACKUP, name + SUFFIX), data)
+def back_up(run_dir: str, copied: dict[str, tuple] | None = None) -> None:
+    """Copy each of Tune's state files that is whole (JSON that parses) into the backup.
+    `copied` (name -> size and time of the version copied, kept by the caller across calls)
+    skips the files unchanged since: Tune saves its state every few seconds, while the
+    recorder flushes up to once a second."""
+    for info in _state_infos(run_dir):
+        stamp = (info.size, info.mtime_ns)
+        if copied is not None and copied.get(info.base_name) == stamp:
+            continue
+        data = storage.read_bytes(storage.join(run_dir, info.base_name))
+        if _valid(info.base_name, data):
+            storage.write_bytes(storage.join(run_dir, BACKUP, info.base_name + SUFFIX), data)
+            if copied is not None:
+                copied[info.base_name] = stamp
 
 
 def repair(run_dir: str) -> list[str]:
