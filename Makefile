@@ -41,8 +41,8 @@ test-fast: setup
 	$(BIN)/lint-imports
 	$(BIN)/pytest -q -m "not ray and not slow and not bench"
 
-# The benchmarks of BENCHMARKS.md, side by side in one run (about two hours on 2 cores with
-# the race's defaults: 9 contenders x 5 seeds x BUDGET seconds). Installs the [bench] extra
+# The benchmarks of BENCHMARKS.md, side by side in one run (about three hours on 2 cores: the
+# race is 9 contenders x 5 seeds x BUDGET seconds, driver_load ~50 min). Installs the [bench] extra
 # (Syne Tune, a contender in the race).
 BUDGET ?= 60
 SEEDS  ?= 0 1 2 3 4
@@ -55,6 +55,8 @@ bench: setup
 	$(BIN)/python -m bench.optuna_roundtrip --trials 20 --calls 20 --out bench/results/optuna_roundtrip.json
 	$(BIN)/python -m bench.sklearn_search --seeds 0 1 2 --out bench/results/sklearn_search.json
 	$(BIN)/python -m bench.first_result --seeds 5 --out bench/results/first_result.json
+	$(BIN)/python -m bench.driver_load --trials 1000 --iterations 100 --checkpoint-every 10 \
+		--repeat 2 --out bench/results/driver_load.json
 	$(BIN)/python -m bench.race --budget $(BUDGET) --seeds $(SEEDS) \
 		--out bench/results/race.json --plot bench/race.png
 

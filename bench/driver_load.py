@@ -173,13 +173,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--flush-rows", type=int, nargs="*", default=[4_000, 40_000, 100_000])
     parser.add_argument("--variant", choices=VARIANTS, help=argparse.SUPPRESS)
     parser.add_argument("--seed", type=int, default=0, help=argparse.SUPPRESS)
-    parser.add_argument("--out")
+    parser.add_argument("--out", type=Path)
     args = parser.parse_args(argv)
     sweep = (args.trials, args.iterations, args.checkpoint_every, args.cpus)
     if args.variant:  # a child: one run, its figures on the last line
         print(json.dumps(run_once(args.variant, *sweep, seed=args.seed)))
         return
-    runs = []
+    flush = flush_cost(args.flush_rows)
+    runs: list[dict] = []
     for seed in range(args.repeat):
         for variant in VARIANTS:
             proc = subprocess.run(
@@ -190,22 +191,30 @@ def main(argv: list[str] | None = None) -> None:
                 capture_output=True, text=True, check=True)
             runs.append(json.loads(proc.stdout.strip().splitlines()[-1]))
             print(json.dumps(runs[-1]), flush=True)
-    medians = {v: statistics.median(r["driver_cpu_ms_per_result"] for r in runs
-                                    if r["variant"] == v) for v in VARIANTS}
-    ours = [r for r in runs if r["variant"] == "raysearch_callbacks"]
-    # the callbacks' own CPU against the rest of the driver (Tune's) in the same runs: the
-    # precise figure; the median difference between variants is dominated by run-to-run noise
-    added = statistics.median(r["callbacks_cpu_s"] / (r["driver_cpu_s"] - r["callbacks_cpu_s"])
-                              for r in ours)
-    result = {"sweep": dict(zip(("trials", "iterations", "checkpoint_every", "cpus"), sweep, strict=True)),
-              "runs": runs, "median_driver_cpu_ms_per_result": medians,
-              "added_by_raysearch_measured_in_its_callbacks": added,
-              "added_by_raysearch_between_variants":
-                  medians["raysearch_callbacks"] / medians["tune"] - 1,
-              "flush": flush_cost(args.flush_rows)}
+            result = summarise(sweep, runs, flush)
+            if args.out:  # after every run: a long benchmark stopped early keeps its runs
+                save(result, args.out)
     print(json.dumps({k: v for k, v in result.items() if k != "runs"}, indent=1))
-    if args.out:
-        save(result, args.out)
+
+
+def summarise(sweep: tuple[int, int, int, int], runs: list[dict], flush: list[dict]) -> dict:
+    """Medians per variant, and what raysearch's callbacks add, two ways: their own CPU
+    against the rest of the driver's in the same runs (precise), and the difference between
+    the variants' medians (within the runs' noise)."""
+    medians = {v: statistics.median(r["driver_cpu_ms_per_result"] for r in runs
+                                    if r["variant"] == v)
+               for v in VARIANTS if any(r["variant"] == v for r in runs)}
+    ours = [r for r in runs if r["variant"] == "raysearch_callbacks"]
+    result = {"sweep": dict(zip(("trials", "iterations", "checkpoint_every", "cpus"), sweep,
+                                strict=True)),
+              "runs": runs, "median_driver_cpu_ms_per_result": medians, "flush": flush}
+    if ours:
+        result["added_by_raysearch_measured_in_its_callbacks"] = statistics.median(
+            r["callbacks_cpu_s"] / (r["driver_cpu_s"] - r["callbacks_cpu_s"]) for r in ours)
+    if len(medians) == len(VARIANTS):
+        result["added_by_raysearch_between_variants"] = \
+            medians["raysearch_callbacks"] / medians["tune"] - 1
+    return result
 
 
 if __name__ == "__main__":

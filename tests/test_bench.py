@@ -103,3 +103,16 @@ def test_first_result_bench(tmp_path):
     (row,) = json.loads(out.read_text())["runs"]
     assert 0 < row["imported"] <= row["sweep_started"] < row["first_result"]
     assert row["first_result_training_s"] > 0
+
+
+def test_driver_load_bench(tmp_path):
+    out = tmp_path / "driver_load.json"
+    run("bench.driver_load", "--trials", "3", "--iterations", "4", "--checkpoint-every", "2",
+        "--cpus", "2", "--repeat", "1", "--flush-rows", "1000", "--out", str(out))
+    result = json.loads(out.read_text())
+    assert [(r["variant"], r["results"]) for r in result["runs"]] == \
+        [("tune", 12), ("raysearch_callbacks", 12)]  # every result of 3 trials x 4 iterations
+    ours = result["runs"][1]
+    assert 0 < ours["callbacks_cpu_s"] < ours["driver_cpu_s"]
+    (flush,) = result["flush"]
+    assert flush["rows_recorded"] == 1000 and flush["append_ms"] > 0 and flush["rewrite_ms"] > 0
