@@ -22,7 +22,7 @@ def run(module: str, *args: str, timeout: int = 600) -> None:
 
 def test_overhead_bench(ray_session, tmp_path):
     out = tmp_path / "overhead.json"
-    run("bench.overhead", "--n", "3", "--address",
+    run("bench.overhead", "--n", "3", "--repeat", "1", "--address",
         ray_session.get_runtime_context().gcs_address, "--out", str(out))
     (row,) = json.loads(out.read_text())["runs"]
     assert row["n"] == 3 and all(row[t]["wall_s"] > 0 for t in

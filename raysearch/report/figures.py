@@ -265,13 +265,16 @@ def contour(data: ReportData) -> Section:
     if data.metric is None:
         return Section("contour", title, None, NO_METRIC)
     numeric = [a for a in data.axes if not a.categorical]
+    too_few = Section("contour", title, None, "Needs two numeric parameters that vary and "
+                                              f"at least {MIN_TRIALS} comparable trials.")
+    if len(numeric) < 2:  # nothing to draw: spare the importance model
+        return too_few
     budget, values = comparable(data)
     trials = [t for t in data.ranked() if t["trial_id"] in values]
     found = importances({a.name: [t.get(CONFIG_PREFIX + a.name) for t in trials]
                          for a in numeric}, [values[t["trial_id"]] for t in trials])
     if len(found) < 2:
-        return Section("contour", title, None, "Needs two numeric parameters that vary and "
-                                               f"at least {MIN_TRIALS} comparable trials.")
+        return too_few
     (x_axis, y_axis) = [next(a for a in numeric if a.name == i.parameter) for i in found[:2]]
     # a conditional space: only the trials that have both parameters
     trials = [t for t in trials if is_finite_number(t.get(CONFIG_PREFIX + x_axis.name))

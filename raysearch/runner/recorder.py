@@ -67,7 +67,7 @@ class SweepRecorder(Callback):
                         for name in (TRIALS_FILE, HISTORY_FILE)}
         self._last_flush = 0.0
         self._dirty = self._checkpoint_unflushed = False
-        self._state_copied: dict[str, tuple] = {}  # Tune's state files backed up, as of when
+        self._state_copied: dict[str, tuple] = {}  # Tune state file -> (size, mtime) copied
         self._write_failed = False
         self._generation: dict[str, int] = {}
 
