@@ -50,7 +50,9 @@ class SweepRecorder(Callback):
     def __init__(self, run_dir: str, metric: Metric | None, max_iterations: int | None = None,
                  flush_every_s: float = 10.0, checkpoint_flush_s: float = 1.0):
         """Tables are flushed every `flush_every_s`, within `checkpoint_flush_s` of a
-        checkpoint, and whenever a trial ends."""
+        checkpoint, at a trial's second checkpoint since the last flush (so the older of the
+        two or more checkpoints a trial keeps is always recorded: resume never has to start
+        a trial again), and whenever a trial ends."""
         self.run_dir = run_dir
         self.metric = metric
         self.max_iterations = max_iterations
@@ -66,7 +68,8 @@ class SweepRecorder(Callback):
         self._tables = {name: run_table(self.run_dir, name)
                         for name in (TRIALS_FILE, HISTORY_FILE)}
         self._last_flush = 0.0
-        self._dirty = self._checkpoint_unflushed = False
+        self._dirty = False
+        self._unflushed_checkpoints: dict[str, int] = {}  # per trial, since the last flush
         self._state_copied: dict[str, tuple] = {}  # Tune state file -> (size, mtime) copied
         self._write_failed = False
         self._generation: dict[str, int] = {}
@@ -145,12 +148,16 @@ class SweepRecorder(Callback):
         if row is not None and _key(row["trial_id"], row["iteration"], row["generation"]) == key:
             row["checkpoint"] = checkpoint.path
             self._history_changed[key] = row
-        # Results up to a checkpoint are on disk soon after it (a flush per checkpoint cost
-        # more driver time than Tune itself in large sweeps). A driver killed before they
-        # are loses none: resume goes back to the newest checkpoint whose result is recorded
-        # (tune_state.reconcile) and re-runs the rest.
-        self._checkpoint_unflushed = True
-        self._maybe_flush()
+        # Results up to a checkpoint are on disk soon after it, not at once (a flush per
+        # checkpoint cost more driver time than Tune itself in large sweeps). A driver killed
+        # in between loses none: resume goes back to the newest checkpoint whose result is
+        # recorded (tune_state.reconcile), at worst the one before, and re-runs the rest.
+        count = self._unflushed_checkpoints.get(trial.trial_id, 0) + 1
+        self._unflushed_checkpoints[trial.trial_id] = count
+        if count >= 2:
+            self._flush()
+        else:
+            self._maybe_flush()
 
     def on_trial_complete(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
         """How it ended, from what the sweep's stopper saw on its last raw result: on its own
@@ -224,7 +231,7 @@ class SweepRecorder(Callback):
         return self.trials[trial.trial_id]
 
     def _maybe_flush(self) -> None:
-        every = self.checkpoint_flush_s if self._checkpoint_unflushed else self.flush_every_s
+        every = self.checkpoint_flush_s if self._unflushed_checkpoints else self.flush_every_s
         if self._dirty and time.monotonic() - self._last_flush >= every:
             self._flush()
 
@@ -254,7 +261,8 @@ class SweepRecorder(Callback):
                 [self._ordered(self.trials[t]) for t in self._trials_changed], TRIAL_COLUMNS))
             self._trials_changed = {}
         self._last_flush = time.monotonic()
-        self._dirty = self._checkpoint_unflushed = False
+        self._dirty = False
+        self._unflushed_checkpoints = {}
 
     @staticmethod
     def _ordered(row: dict) -> dict:
