@@ -76,7 +76,9 @@ def timed(callback: object, spent: list[float]) -> object:
 def run_once(variant: str, trials: int, iterations: int, checkpoint_every: int, cpus: int,
              seed: int) -> dict:
     """One sweep in this process; returns the driver's CPU seconds and the results seen."""
-    os.environ.update(__import__("raysearch.runner.session", fromlist=["TUNE_ENV"]).TUNE_ENV)
+    from raysearch.runner.session import TUNE_ENV
+
+    os.environ.update(TUNE_ENV)
     import ray
     from ray import tune
 
