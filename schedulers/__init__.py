@@ -70,13 +70,12 @@ def pbt(ctx: SchedulerContext, *, perturbation_interval: int | None = None,
     copies a top trial's checkpoint and continues with a mutated config. `hyperparam_mutations` is
     written in the `parameters` grammar and defaults to every searched (non-constant) parameter;
     the spec resolves it into `ctx.mutations`."""
-    from ray.tune.schedulers import PopulationBasedTraining
-
     from raysearch.search.domains import domain_for
     from raysearch.spec.space import map_space
+    from schedulers.population import PBTToTheEnd
 
-    return PopulationBasedTraining(
-        time_attr=TIME_ATTR,
+    return PBTToTheEnd(
+        time_attr=TIME_ATTR, max_t=ctx.max_t,
         perturbation_interval=perturbation_interval or ctx.checkpoint_every,
         hyperparam_mutations=map_space(ctx.mutations, domain_for),
         quantile_fraction=quantile_fraction,
@@ -94,14 +93,13 @@ def pb2(ctx: SchedulerContext, *, perturbation_interval: int | None = None,
     recent improvements, instead of PBT's random perturbations. Ranges come from
     `hyperparam_mutations` (the `parameters` grammar; default: every searched numeric
     parameter); categoricals keep the value the initial population drew. Needs GPy."""
-    from ray.tune.schedulers.pb2 import PB2
-
     from raysearch.spec.space import map_space
+    from schedulers.population import PB2ToTheEnd
 
-    return PB2(time_attr=TIME_ATTR,
-               perturbation_interval=perturbation_interval or ctx.checkpoint_every,
-               hyperparam_bounds=map_space(ctx.mutations, lambda p: list(p.bounds())),
-               quantile_fraction=quantile_fraction)
+    return PB2ToTheEnd(time_attr=TIME_ATTR, max_t=ctx.max_t,
+                       perturbation_interval=perturbation_interval or ctx.checkpoint_every,
+                       hyperparam_bounds=map_space(ctx.mutations, lambda p: list(p.bounds())),
+                       quantile_fraction=quantile_fraction)
 
 
 @SCHEDULERS.register("wandb_hyperband")

@@ -88,6 +88,37 @@ def test_pbt_aligns_checkpoints_with_the_perturbation_interval():
     assert any("does not divide PBT's perturbation_interval 3" in n for n in sweep.notices)
 
 
+@pytest.mark.parametrize("name", ["pbt", "pb2"])
+def test_population_schedulers_leave_a_trials_last_iteration_alone(name):
+    """A donor's last result comes before its function returns, so Tune's PBT would let a weak
+    trial clone that final checkpoint and end at once with nothing trained (seen in the
+    contract test under load). At the sweep's length the scheduler neither saves nor exploits:
+    it does not even reach for the controller (None here), while Tune's own PBT does."""
+    from ray.tune.experiment import Trial
+    from ray.tune.schedulers import PopulationBasedTraining, TrialScheduler
+    from ray.tune.schedulers.pbt import _PBTTrialState
+
+    from raysearch.registry import SCHEDULERS
+
+    sweep = load_spec(digits_spec(parameters=SPACE, scheduler={"type": name,
+                                                               "perturbation_interval": 2}))
+    context = sweep.scheduler_context()
+    built = SCHEDULERS.get(name).build(context, perturbation_interval=2)
+    tunes_own = PopulationBasedTraining(time_attr="training_iteration", perturbation_interval=2,
+                                        hyperparam_mutations={"lr": [0.01, 0.1]})
+    for scheduler in (built, tunes_own):
+        scheduler.set_search_properties("val_accuracy", "max")
+        trial = Trial("digits_mlp", config={"lr": 0.01}, stub=True)
+        scheduler._trial_state[trial] = _PBTTrialState(trial)  # what on_trial_add sets up
+        last = {"training_iteration": context.max_t, "val_accuracy": 0.9}
+        if scheduler is built:
+            assert scheduler.on_trial_result(None, trial, last) == TrialScheduler.CONTINUE
+            assert scheduler._trial_state[trial].last_train_time == 0
+        else:
+            with pytest.raises(AttributeError):  # it goes on to save or exploit
+                scheduler.on_trial_result(None, trial, last)
+
+
 def test_pbt_refuses_a_search_algorithm():
     with pytest.raises(SpecError, match="pbt chooses configs itself"):
         load_spec(digits_spec(method="hyperopt", parameters=SPACE, scheduler={"type": "pbt"}))

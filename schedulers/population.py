@@ -1,0 +1,39 @@
+"""Population Based Training that leaves a trial's last iteration alone.
+
+Tune's PBT acts on every `perturbation_interval`-th result, the last one included. A donor's
+last result is reported before the trial has ended (a function trainable returns after it), so
+the donor is still live, and a weak trial may clone its final checkpoint: the clone restores a
+model with no epochs left, ends at once without a result, and is recorded as completed after
+the iterations it ran itself (found under load in the scheduler contract test). Cloning at the
+weak trial's own last iteration would likewise restore a donor it never trains. Past the
+sweep's length there is nothing to exploit, so these results only continue; the trial stays a
+donor with the checkpoint it saved at its previous perturbation.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ray.tune.schedulers import PopulationBasedTraining, TrialScheduler
+from ray.tune.schedulers.pb2 import PB2
+
+
+class _StopsExploitingAtTheEnd:
+    """Mixed into a PBT scheduler: results at or past `max_t` iterations only continue."""
+
+    def __init__(self, *args: Any, max_t: int | None = None, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.max_t = max_t
+
+    def on_trial_result(self, tune_controller: Any, trial: Any, result: dict) -> str:
+        if self.max_t is not None and result.get(self._time_attr, 0) >= self.max_t:
+            return TrialScheduler.CONTINUE
+        return super().on_trial_result(tune_controller, trial, result)
+
+
+class PBTToTheEnd(_StopsExploitingAtTheEnd, PopulationBasedTraining):
+    """Tune's PopulationBasedTraining; no exploit at a trial's last iteration."""
+
+
+class PB2ToTheEnd(_StopsExploitingAtTheEnd, PB2):
+    """Tune's PB2; no exploit at a trial's last iteration."""
