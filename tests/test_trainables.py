@@ -3,6 +3,7 @@ retry from its own checkpoint included, is in test_contracts.py)."""
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
@@ -69,3 +70,46 @@ def test_checkpoint_holds_model_optimizer_and_epoch(storage):
     state = torch.load(f"{trial['checkpoint']}/{STATE_FILE}", weights_only=False)
     assert state["epoch"] == 2 and set(state) >= {"model", "optimizer", "epoch"}
     assert state["optimizer"]["param_groups"][0]["lr"] == pytest.approx(3e-3)
+
+
+def test_cosine_schedule_anneals_the_learning_rate_over_the_epochs():
+    from trainables.loop import lr_at
+
+    config = {"lr": 0.01, "lr_schedule": "cosine"}
+    rates = [lr_at(config, epoch, 4) for epoch in range(4)]
+    assert rates[0] == pytest.approx(0.01) and rates == sorted(rates, reverse=True)
+    assert rates[2] == pytest.approx(0.005) and rates[3] > 0
+    assert lr_at({"lr": 0.01}, 3, 4) == 0.01  # constant by default
+    with pytest.raises(ValueError, match="lr_schedule must be constant or cosine"):
+        lr_at({"lr": 0.01, "lr_schedule": "step"}, 0, 4)
+
+
+@pytest.mark.usefixtures("ray_session")
+def test_convnet_with_batch_norm_and_a_hidden_head_trains_on_digits(storage):
+    """The options examples/cnn.yaml uses: a checkpoint's optimizer holds the epoch's
+    annealed learning rate, and the network has the layers asked for."""
+    from trainables.classifiers import _cnn, fashion_mnist_cnn
+    from trainables.data import digits
+
+    data = digits()
+    config = {"lr": 5e-3, "channels": 8, "kernel_size": 3, "optimizer": "adam", "dropout": 0.1,
+              "batch_norm": True, "head_size": 32, "lr_schedule": "cosine", "batch_size": 64,
+              "epochs": 4}
+    kinds = [type(m).__name__ for m in _cnn(config, data).modules()]
+    assert kinds.count("BatchNorm2d") == 2 and kinds.count("Linear") == 2
+    assert "BatchNorm2d" not in [type(m).__name__ for m in _cnn(
+        {**config, "batch_norm": False, "head_size": 0}, data).modules()]
+    def digits_cnn(config: dict) -> None:  # the ConvNet on 8x8 digits: seconds, not minutes
+        fashion_mnist_cnn(config, data=digits())
+
+    result = raysearch.run({"trainable": digits_cnn,
+                            "metric": {"name": "val_accuracy", "goal": "maximize"},
+                            "run_cap": 1, "parameters": {k: {"value": v}
+                                                         for k, v in config.items()}},
+                           storage=storage, quiet=True)
+    (trial,) = result.trials.to_pylist()
+    assert trial["status"] == "completed" and trial["final.val_accuracy"] > 0.5
+    state = torch.load(f"{trial['checkpoint']}/{STATE_FILE}", weights_only=False)
+    # the last epoch (the fourth) trained at lr * (1 + cos(3 pi / 4)) / 2
+    assert state["optimizer"]["param_groups"][0]["lr"] == pytest.approx(
+        5e-3 * (1 + math.cos(3 * math.pi / 4)) / 2)

@@ -17,18 +17,22 @@ def _fnn(config: dict, data: ArrayDataset) -> FNN:
 
 def _cnn(config: dict, data: ArrayDataset) -> ConvNet:
     return ConvNet(data.image_shape, int(config["channels"]), int(config["kernel_size"]),
-                   data.num_classes, float(config.get("dropout", 0.0)))
+                   data.num_classes, float(config.get("dropout", 0.0)),
+                   batch_norm=bool(config.get("batch_norm", False)),
+                   head_size=int(config.get("head_size", 0)))
 
 
 def fashion_mnist_mlp(config: dict, data: ArrayDataset | None = None,
                       checkpoint_every: int = 1) -> None:
-    """config: lr, num_layers, hidden_size, optimizer (adam|sgd), dropout, batch_size, epochs."""
+    """config: lr, num_layers, hidden_size, optimizer (adam|sgd), dropout, batch_size, epochs;
+    optional lr_schedule (constant|cosine)."""
     train_classifier(config, data or datasets.fashion_mnist(), _fnn, checkpoint_every)
 
 
 def fashion_mnist_cnn(config: dict, data: ArrayDataset | None = None,
                       checkpoint_every: int = 1) -> None:
-    """config: lr, channels, kernel_size, optimizer, dropout, batch_size, epochs."""
+    """config: lr, channels, kernel_size, optimizer, dropout, batch_size, epochs; optional
+    batch_norm (false), head_size (0: a linear head), lr_schedule (constant|cosine)."""
     train_classifier(config, data or datasets.fashion_mnist(), _cnn, checkpoint_every,
                      flat=False)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import tempfile
 import zlib
 from collections.abc import Callable
@@ -71,11 +72,24 @@ def make_optimizer(config: dict, model: nn.Module) -> torch.optim.Optimizer:
     raise ValueError(f"optimizer must be adam or sgd, got {name!r}")
 
 
-def apply_config(optimizer: torch.optim.Optimizer, config: dict) -> None:
-    """After a restore the optimizer state carries the donor's lr; the config in force wins
-    (this is how a PBT mutation of lr takes effect)."""
+def lr_at(config: dict, epoch: int, epochs: int) -> float:
+    """The learning rate for 0-based `epoch`: `lr` throughout (`lr_schedule: constant`, the
+    default), or annealed from `lr` towards 0 over the trial's `epochs` (`cosine`)."""
+    schedule = config.get("lr_schedule", "constant")
+    if schedule == "constant":
+        return float(config["lr"])
+    if schedule == "cosine":
+        return float(config["lr"]) * 0.5 * (1 + math.cos(math.pi * epoch / max(1, epochs)))
+    raise ValueError(f"lr_schedule must be constant or cosine, got {schedule!r}")
+
+
+def apply_config(optimizer: torch.optim.Optimizer, config: dict, epoch: int = 0,
+                 epochs: int = 1) -> None:
+    """Set the epoch's learning rate from the config in force, not the optimizer's state:
+    after a restore that carries the donor's lr (this is how a PBT mutation of lr takes
+    effect), and every epoch under a schedule."""
     for group in optimizer.param_groups:
-        group["lr"] = config["lr"]
+        group["lr"] = lr_at(config, epoch, epochs)
         if "momentum" in group and "momentum" in config:
             group["momentum"] = config["momentum"]
 
@@ -156,12 +170,12 @@ def train_classifier(config: dict, data: ArrayDataset,
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         start_epoch = state["epoch"]
-    apply_config(optimizer, config)
 
     batch_size, epochs = int(config["batch_size"]), int(config["epochs"])
     node_id = ray.get_runtime_context().get_node_id() if ray.is_initialized() else None
     shuffle = torch.Generator().manual_seed(seed)
     for epoch in range(start_epoch, epochs):
+        apply_config(optimizer, config, epoch, epochs)
         model.train()
         order = torch.randperm(len(y_train), generator=shuffle).to(dev)
         total, batches = 0.0, 0

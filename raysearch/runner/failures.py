@@ -15,7 +15,10 @@ from raysearch.results import RAY_KEYS
 TUNE_LOGGERS = ("ray.tune.execution.tune_controller", "ray.tune.tune",
                 "ray.tune.impl.tuner_internal", "ray.tune.execution.experiment_state",
                 "ray.tune.experiment.trial", "ray.tune.trainable.trainable",
-                "ray.train._internal.syncer", "ray.train._internal.storage")
+                "ray.train._internal.syncer", "ray.train._internal.storage",
+                # the ResultGrid `Tuner.fit` returns (raysearch reads its own tables) warns
+                # about trials the time budget cut before their first result
+                "ray.tune.analysis.experiment_analysis")
 MISSING_METRIC = "Trial returned a result which did not include the specified metric"
 
 
