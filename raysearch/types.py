@@ -83,6 +83,8 @@ class SchedulerContext:
     checkpoint_every: int
     mutations: Mapping = field(default_factory=dict)  # PBT: the parameter tree it may mutate
     seed: int | None = None
+    trial_length: int | None = None  # the iteration a trial ends at, when the spec says (a
+    # constant `epochs`); None when the trial decides (`max_t`'s 100 is then only a default)
 
 
 # ------------------------------------------------------------------ facts about extensions

@@ -75,7 +75,7 @@ def pbt(ctx: SchedulerContext, *, perturbation_interval: int | None = None,
     from schedulers.population import PBTToTheEnd
 
     return PBTToTheEnd(
-        time_attr=TIME_ATTR, max_t=ctx.max_t,
+        time_attr=TIME_ATTR, last_iteration=ctx.trial_length,
         perturbation_interval=perturbation_interval or ctx.checkpoint_every,
         hyperparam_mutations=map_space(ctx.mutations, domain_for),
         quantile_fraction=quantile_fraction,
@@ -96,7 +96,7 @@ def pb2(ctx: SchedulerContext, *, perturbation_interval: int | None = None,
     from raysearch.spec.space import map_space
     from schedulers.population import PB2ToTheEnd
 
-    return PB2ToTheEnd(time_attr=TIME_ATTR, max_t=ctx.max_t,
+    return PB2ToTheEnd(time_attr=TIME_ATTR, last_iteration=ctx.trial_length,
                        perturbation_interval=perturbation_interval or ctx.checkpoint_every,
                        hyperparam_bounds=map_space(ctx.mutations, lambda p: list(p.bounds())),
                        quantile_fraction=quantile_fraction)

@@ -5,9 +5,11 @@ last result is reported before the trial has ended (a function trainable returns
 the donor is still live, and a weak trial may clone its final checkpoint: the clone restores a
 model with no epochs left, ends at once without a result, and is recorded as completed after
 the iterations it ran itself (found under load in the scheduler contract test). Cloning at the
-weak trial's own last iteration would likewise restore a donor it never trains. Past the
-sweep's length there is nothing to exploit, so these results only continue; the trial stays a
-donor with the checkpoint it saved at its previous perturbation.
+weak trial's own last iteration would likewise restore a donor it never trains. At the
+trial's known length (a constant `epochs`) there is nothing left to exploit, so these results
+only continue; the trial stays a donor with the checkpoint it saved at its previous
+perturbation. Where the trial decides its own end (no `epochs`, e.g. Ray's `pbt_function`
+example, which runs until PBT has found its schedule), PBT acts at every interval, as Tune's.
 """
 
 from __future__ import annotations
@@ -19,14 +21,15 @@ from ray.tune.schedulers.pb2 import PB2
 
 
 class _StopsExploitingAtTheEnd:
-    """Mixed into a PBT scheduler: results at or past `max_t` iterations only continue."""
+    """Mixed into a PBT scheduler: results at or past `last_iteration` only continue."""
 
-    def __init__(self, *args: Any, max_t: int | None = None, **kwargs: Any):
+    def __init__(self, *args: Any, last_iteration: int | None = None, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.max_t = max_t
+        self.last_iteration = last_iteration
 
     def on_trial_result(self, tune_controller: Any, trial: Any, result: dict) -> str:
-        if self.max_t is not None and result.get(self._time_attr, 0) >= self.max_t:
+        if self.last_iteration is not None and \
+                result.get(self._time_attr, 0) >= self.last_iteration:
             return TrialScheduler.CONTINUE
         return super().on_trial_result(tune_controller, trial, result)
 

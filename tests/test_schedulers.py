@@ -92,31 +92,35 @@ def test_pbt_aligns_checkpoints_with_the_perturbation_interval():
 def test_population_schedulers_leave_a_trials_last_iteration_alone(name):
     """A donor's last result comes before its function returns, so Tune's PBT would let a weak
     trial clone that final checkpoint and end at once with nothing trained (seen in the
-    contract test under load). At the sweep's length the scheduler neither saves nor exploits:
-    it does not even reach for the controller (None here), while Tune's own PBT does."""
+    contract test under load). At the trial's known length (a constant `epochs`) the scheduler
+    neither saves nor exploits: it does not even reach for the controller (None here), while
+    Tune's own PBT does, and so does ours where the trial decides its own end."""
     from ray.tune.experiment import Trial
     from ray.tune.schedulers import PopulationBasedTraining, TrialScheduler
     from ray.tune.schedulers.pbt import _PBTTrialState
 
     from raysearch.registry import SCHEDULERS
 
-    sweep = load_spec(digits_spec(parameters=SPACE, scheduler={"type": name,
-                                                               "perturbation_interval": 2}))
-    context = sweep.scheduler_context()
-    built = SCHEDULERS.get(name).build(context, perturbation_interval=2)
+    def scheduler_for(parameters: dict) -> tuple:
+        context = load_spec(digits_spec(parameters=parameters, scheduler={
+            "type": name, "perturbation_interval": 2})).scheduler_context()
+        return SCHEDULERS.get(name).build(context, perturbation_interval=2), context.max_t
+
+    known, length = scheduler_for(SPACE)  # epochs: 4
+    unknown, default_max_t = scheduler_for({**SPACE, "epochs": {"values": [4, 8]}})
     tunes_own = PopulationBasedTraining(time_attr="training_iteration", perturbation_interval=2,
                                         hyperparam_mutations={"lr": [0.01, 0.1]})
-    for scheduler in (built, tunes_own):
+    for scheduler, last in ((known, length), (unknown, default_max_t), (tunes_own, length)):
         scheduler.set_search_properties("val_accuracy", "max")
         trial = Trial("digits_mlp", config={"lr": 0.01}, stub=True)
         scheduler._trial_state[trial] = _PBTTrialState(trial)  # what on_trial_add sets up
-        last = {"training_iteration": context.max_t, "val_accuracy": 0.9}
-        if scheduler is built:
-            assert scheduler.on_trial_result(None, trial, last) == TrialScheduler.CONTINUE
+        result = {"training_iteration": last, "val_accuracy": 0.9}
+        if scheduler is known:
+            assert scheduler.on_trial_result(None, trial, result) == TrialScheduler.CONTINUE
             assert scheduler._trial_state[trial].last_train_time == 0
         else:
             with pytest.raises(AttributeError):  # it goes on to save or exploit
-                scheduler.on_trial_result(None, trial, last)
+                scheduler.on_trial_result(None, trial, result)
 
 
 def test_pbt_refuses_a_search_algorithm():

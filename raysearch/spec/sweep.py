@@ -163,7 +163,8 @@ class Sweep:
     def scheduler_context(self) -> SchedulerContext:
         return SchedulerContext(metric=self.metric, max_t=self.constant_epochs() or 100,
                                 checkpoint_every=self.checkpoint.every,
-                                mutations=self.mutation_space, seed=self.seed)
+                                mutations=self.mutation_space, seed=self.seed,
+                                trial_length=self.constant_epochs())
 
 
 def parse_sweep(raw: Mapping) -> Sweep:
