@@ -83,8 +83,8 @@ def lr_at(config: dict, epoch: int, epochs: int) -> float:
     raise ValueError(f"lr_schedule must be constant or cosine, got {schedule!r}")
 
 
-def apply_config(optimizer: torch.optim.Optimizer, config: dict, epoch: int = 0,
-                 epochs: int = 1) -> None:
+def apply_config(optimizer: torch.optim.Optimizer, config: dict, epoch: int,
+                 epochs: int) -> None:
     """Set the epoch's learning rate from the config in force, not the optimizer's state:
     after a restore that carries the donor's lr (this is how a PBT mutation of lr takes
     effect), and every epoch under a schedule."""
