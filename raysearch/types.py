@@ -141,3 +141,6 @@ class TrainableInfo:
     # trial's checkpoint after the sweep (never used to choose between trials)
     evaluate: Callable[..., dict] | str | None = None
     mutable: tuple[str, ...] | None = None  # what PBT may change mid-training (None: anything)
+    # parameters that take one of a fixed set of values (optimizer: adam or sgd): a spec that
+    # gives another fails validation, naming the choices, before Ray starts
+    choices: Mapping[str, tuple] | None = None

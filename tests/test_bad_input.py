@@ -47,6 +47,13 @@ CASES = {
         lr={"distribution": "log_unifrom", "min": 1, "max": 2})),
         "unknown distribution 'log_unifrom' (did you mean \"log_uniform\"?)"),
     "bad resources": (digits_spec(resources={"cpus": 1}), "resources.cpus: unknown resource"),
+    # a value the trainable would reject only inside a trial, a minute into the sweep
+    "unknown lr_schedule": (digits_spec(parameters=params(lr_schedule={"values": ["cosin"]})),
+                            "parameters.lr_schedule: digits_mlp has no lr_schedule 'cosin'; "
+                            "use 'constant' or 'cosine'"),
+    "optimizer as a range": (digits_spec(parameters=params(optimizer={"min": 0, "max": 1})),
+                             "parameters.optimizer: digits_mlp takes 'adam' or 'sgd'; give "
+                             "`value` or `values`, not the int_uniform distribution"),
     # found by the property test: a list where a name goes
     "unhashable scheduler type": (digits_spec(scheduler={"type": []}),
                                   "scheduler: unknown scheduler []"),

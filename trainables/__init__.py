@@ -13,10 +13,13 @@ from raysearch.types import Metric
 METRICS = ("train_loss", "val_loss", "val_accuracy", "epoch")
 # What a checkpoint can continue under: optimiser and regularisation settings, not the shape.
 MUTABLE = ("lr", "momentum", "dropout", "batch_size")
+OPTIMIZERS = ("adam", "sgd")
+LR_SCHEDULES = ("constant", "cosine")
 _CLASSIFIER = {"metric": Metric("val_accuracy", "maximize"), "metrics": METRICS,
-               "mutable": MUTABLE}
+               "mutable": MUTABLE,
+               "choices": {"optimizer": OPTIMIZERS, "lr_schedule": LR_SCHEDULES}}
 
-__all__ = ["METRICS", "MUTABLE"]
+__all__ = ["LR_SCHEDULES", "METRICS", "MUTABLE", "OPTIMIZERS"]
 
 TRAINABLES.register(
     "fashion_mnist_mlp", "trainables.classifiers:fashion_mnist_mlp",

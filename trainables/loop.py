@@ -23,6 +23,7 @@ import torch
 from ray import tune
 from torch import nn
 
+from trainables import LR_SCHEDULES, OPTIMIZERS
 from trainables.data import ArrayDataset
 
 STATE_FILE = "state.pt"
@@ -69,7 +70,7 @@ def make_optimizer(config: dict, model: nn.Module) -> torch.optim.Optimizer:
     if name == "sgd":
         return torch.optim.SGD(model.parameters(), lr=config["lr"],
                                momentum=config.get("momentum", 0.9))
-    raise ValueError(f"optimizer must be adam or sgd, got {name!r}")
+    raise ValueError(f"optimizer must be {' or '.join(OPTIMIZERS)}, got {name!r}")
 
 
 def lr_at(config: dict, epoch: int, epochs: int) -> float:
@@ -80,7 +81,7 @@ def lr_at(config: dict, epoch: int, epochs: int) -> float:
         return float(config["lr"])
     if schedule == "cosine":
         return float(config["lr"]) * 0.5 * (1 + math.cos(math.pi * epoch / max(1, epochs)))
-    raise ValueError(f"lr_schedule must be constant or cosine, got {schedule!r}")
+    raise ValueError(f"lr_schedule must be {' or '.join(LR_SCHEDULES)}, got {schedule!r}")
 
 
 def apply_config(optimizer: torch.optim.Optimizer, config: dict, epoch: int,

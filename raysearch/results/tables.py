@@ -64,8 +64,10 @@ class SegmentedTable:
                 time.sleep(0.05 * (attempt + 1))
         return self._read_once()
 
-    def _read_once(self) -> pa.Table | None:
-        names = self.segment_names()  # listed before the file is read: see `read`
+    def _read_once(self, names: list[str] | None = None) -> pa.Table | None:
+        """The file merged with the segments `names` (default: those on disk, listed before
+        the file is read: see `read`)."""
+        names = self.segment_names() if names is None else names
         parts = [storage.read_table(self.file)] if storage.exists(self.file) else []
         parts += [storage.read_table(storage.join(self.segments_dir, n)) for n in names]
         if not parts:
@@ -108,7 +110,7 @@ class SegmentedTable:
         names = self.segment_names()
         if not names:
             return
-        table = self._read_once()
+        table = self._read_once(names)  # exactly the segments deleted below
         storage.write_table(self.file, table)
         for name in names:
             storage.delete_file(storage.join(self.segments_dir, name))

@@ -203,6 +203,8 @@ def parse_sweep(raw: Mapping) -> Sweep:
     space, param_problems = parse_parameters(raw_params)
     if not (unknown_trainable and raw_params is None):
         problems += param_problems
+    if info is not None and info.choices and not param_problems:
+        problems += _outside_choices(space, info.choices, trainable.name)
 
     method = top["method"] if "method" in raw or param_problems else \
         _default_method(top["scheduler"], space, notices)
@@ -455,6 +457,25 @@ def _numbers_only(space: Space, kind: str, given: bool, problems: list[str],
             notices.append(f"{key}: {kind} explores numeric ranges only; {key} keeps the "
                            f"value each trial of the initial population drew")
     return kept
+
+
+def _outside_choices(space: Space, choices: Mapping[str, tuple], trainable: str) -> list[str]:
+    """A value the trainable would only reject inside a trial (an optimizer it does not
+    have), found before Ray starts."""
+    problems = []
+    for name, allowed in choices.items():
+        node = space.get(name)
+        if not isinstance(node, Param):
+            continue
+        options = " or ".join(map(repr, allowed))
+        given = (node.value,) if node.distribution == "constant" else node.values
+        if given is None:
+            problems.append(f"parameters.{name}: {trainable} takes {options}; give `value` or "
+                            f"`values`, not the {node.distribution} distribution")
+        elif wrong := [v for v in given if v not in allowed]:
+            problems.append(f"parameters.{name}: {trainable} has no {name} "
+                            f"{', '.join(map(repr, wrong))}; use {options}")
+    return problems
 
 
 def _drop_constants(space: Space) -> Space:
