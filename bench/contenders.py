@@ -253,6 +253,9 @@ CONTENDERS: dict[str, Callable] = {
     "raysearch bayes+asha": raysearch_method({"method": "bayes", "scheduler": ASHA}),
     "raysearch bohb+asha": raysearch_method({"method": "bohb", "scheduler": ASHA}),
     "raysearch hyperopt+asha": raysearch_method({"method": "hyperopt", "scheduler": ASHA}),
+    "raysearch optuna+asha": raysearch_method({"method": "optuna", "scheduler": ASHA}),
+    "raysearch optuna+median": raysearch_method({"method": "optuna",
+                                                 "scheduler": {"type": "median"}}),
     "raysearch random+asha": raysearch_method({"method": "random", "scheduler": ASHA}),
 }
 
