@@ -26,6 +26,9 @@ def test_rays_pbt_function_example_runs_unchanged_and_is_recorded_truly(storage)
     result = raysearch.run({
         "trainable": f"{pbt_function_path()}:pbt_function", "method": "random", "run_cap": 4,
         "metric": {"name": "mean_accuracy", "goal": "maximize"},
+        # all four at once: Tune's PBT exploits only while two or more trials are live, and a
+        # trial left alone with a bad lr never reaches `done` (seen once: 200k iterations)
+        "resources": {"cpu": 0.5},
         "parameters": {"lr": {"value": 0.0001}, "some_other_factor": {"value": 1},
                        "checkpoint_interval": {"value": 5}},
         "scheduler": {"type": "pbt", "perturbation_interval": 5, "hyperparam_mutations": {
