@@ -58,3 +58,59 @@ def test_without_method_an_early_stopping_scheduler_gets_the_measured_best():
     assert resolved(scheduler={"type": "pbt"})[0] == "random"
     spec = digits_spec(scheduler={"type": "asha"})  # a method given is kept
     assert load_spec(spec).method == "random"
+
+
+@pytest.mark.parametrize("method", ["optuna"])
+def test_a_trial_the_scheduler_stopped_is_pruned_for_optuna_a_finished_one_complete(method):
+    """Driven as Tune drives it: the result that makes a scheduler stop a trial reaches the
+    searcher only in on_trial_complete. Stopped before the spec's epochs: PRUNED with how far
+    it got (TPE ranks it below finished trials), not COMPLETE with its epoch-1 value as if
+    that were final; a finished trial: COMPLETE."""
+    from optuna.trial import TrialState
+
+    from raysearch.search import build_search
+
+    sweep = load_spec(digits_spec(method=method, scheduler={"type": "asha"},
+                                  parameters={**MIXED, "epochs": {"value": 3}}))
+    search_alg, _ = build_search(sweep)
+    assert search_alg.trial_length == 3  # from the spec's constant epochs
+    for trial_id, last in (("stopped", 1), ("finished", 3), ("failed", 2)):
+        assert search_alg.suggest(trial_id)["epochs"] == 3
+        for step in range(1, last + 1):
+            result = {"val_accuracy": step / 10, "training_iteration": step}
+            if step < last:  # the last one decided the stop (ASHA stops at max_t too)
+                search_alg.on_trial_result(trial_id, result)
+        if trial_id == "failed":  # Tune tells an error without a result
+            search_alg.on_trial_complete(trial_id, error=True)
+        else:
+            search_alg.on_trial_complete(trial_id, result=result)
+    stopped, finished, failed = search_alg._ot_study.get_trials(deepcopy=False)
+    assert stopped.state == TrialState.PRUNED and stopped.intermediate_values == {1: 0.1}
+    assert finished.state == TrialState.COMPLETE and finished.value == pytest.approx(0.3)
+    assert finished.intermediate_values == {1: 0.1, 2: 0.2}
+    assert failed.state == TrialState.FAIL
+
+    # no length known (the trial decides): every ended trial is COMPLETE, as in Ray's own
+    open_ended = load_spec(digits_spec(method=method, parameters={
+        **MIXED, "epochs": {"values": [1, 2]}}))
+    search_alg, _ = build_search(open_ended)
+    assert search_alg.trial_length is None
+    search_alg.suggest("t")
+    search_alg.on_trial_complete("t", result={"val_accuracy": 0.5, "training_iteration": 1})
+    assert search_alg._ot_study.get_trials(deepcopy=False)[0].state == TrialState.COMPLETE
+
+
+def test_bayes_counts_a_stopped_trial_with_its_last_value():
+    """The GP leaves pruned trials out of its model, which measured worse: `bayes` keeps Ray's
+    OptunaSearch behaviour (BENCHMARKS.md §2)."""
+    from optuna.trial import TrialState
+
+    from raysearch.search import build_search
+
+    sweep = load_spec(digits_spec(method="bayes", scheduler={"type": "asha"},
+                                  parameters={**MIXED, "epochs": {"value": 3}}))
+    search_alg, _ = build_search(sweep)
+    search_alg.suggest("stopped")
+    search_alg.on_trial_complete("stopped", result={"val_accuracy": 0.1, "training_iteration": 1})
+    trial = search_alg._ot_study.get_trials(deepcopy=False)[0]
+    assert trial.state == TrialState.COMPLETE and trial.value == pytest.approx(0.1)
