@@ -251,10 +251,6 @@ CONTENDERS: dict[str, Callable] = {
     "syne tune asha": syne_tune("ASHA"),
     "syne tune bohb": syne_tune("BOHB"),
     "raysearch bayes+asha": raysearch_method({"method": "bayes", "scheduler": ASHA}),
-    # TPE told every stopped trial's last value as final, as Ray's OptunaSearch tells it
-    # (`bayes` always is): with a trial length of 1 no trial ends early
-    "raysearch optuna+asha, stops as final": raysearch_method({
-        "method": "optuna", "scheduler": ASHA, "searcher": {"trial_length": 1}}),
     "raysearch bohb+asha": raysearch_method({"method": "bohb", "scheduler": ASHA}),
     "raysearch hyperopt+asha": raysearch_method({"method": "hyperopt", "scheduler": ASHA}),
     "raysearch optuna+asha": raysearch_method({"method": "optuna", "scheduler": ASHA}),

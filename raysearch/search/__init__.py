@@ -12,18 +12,12 @@ if TYPE_CHECKING:
 
 
 def build_search(sweep: Sweep) -> tuple[Any, dict]:
-    """(search_alg, param_space) for `tune.Tuner`, seeded, with the spec's searcher options
-    (an option `trial_length` not given: the iterations a trial runs unless stopped, from the
-    spec), and limited to `max_concurrent` trials at once."""
+    """(search_alg, param_space) for `tune.Tuner`, seeded, with the spec's searcher options,
+    and limited to `max_concurrent` trials at once."""
     from ray.tune.search import Searcher
 
-    entry = SEARCHERS.get(sweep.method)
-    options = dict(sweep.searcher)
-    if "trial_length" in entry.options() and options.get("trial_length") is None:
-        # a searcher that tells a stopped trial from a finished one learns where they end
-        options["trial_length"] = sweep.iteration_budget()
-    search_alg, param_space = entry.build(
-        sweep.space, sweep.metric_name, sweep.metric_mode, sweep.seed, **options)
+    search_alg, param_space = SEARCHERS.get(sweep.method).build(
+        sweep.space, sweep.metric_name, sweep.metric_mode, sweep.seed, **sweep.searcher)
     if sweep.max_concurrent and not isinstance(search_alg, Searcher):
         # Tune wraps a Searcher in a ConcurrencyLimiter for `max_concurrent_trials`, but
         # ignores it (a log warning only) for a search algorithm given as is, such as the

@@ -135,39 +135,33 @@ class OptunaSpace:
         return constants
 
 
-def _optuna(space: Space, metric: str, mode: str, sampler: Any, trial_length: int | None
-            ) -> tuple[Any, dict]:
-    from raysearch.search.optuna_stops import StopAwareOptunaSearch
+def _optuna(space: Space, metric: str, mode: str, sampler: Any) -> tuple[Any, dict]:
+    from ray.tune.search.optuna import OptunaSearch
 
-    return StopAwareOptunaSearch(space=OptunaSpace(space), metric=metric, mode=mode,
-                                 sampler=sampler, trial_length=trial_length), {}
+    return OptunaSearch(space=OptunaSpace(space), metric=metric, mode=mode, sampler=sampler), {}
 
 
 @SEARCHERS.register("bayes", cannot_express=_NORMAL_FAMILY | _BETA | _Q_LOG,
                     weights_categoricals=False)
 def bayes(space: Space, metric: str, mode: str, seed: int | None, *,
           n_startup_trials: int = 5) -> tuple[Any, dict]:
-    """Gaussian-process Bayesian optimisation: Optuna's GPSampler (mixed types, log scales).
-    A trial a scheduler stopped counts with its last value: told as pruned, the GP would
-    leave it out, which measured worse (BENCHMARKS.md §2, the race at 300 s)."""
+    """Gaussian-process Bayesian optimisation: Optuna's GPSampler (mixed types, log scales)."""
     from optuna.samplers import GPSampler
 
     sampler = GPSampler(seed=seed, n_startup_trials=n_startup_trials,
                         warn_independent_sampling=False)
-    return _optuna(space, metric, mode, sampler, trial_length=None)
+    return _optuna(space, metric, mode, sampler)
 
 
 @SEARCHERS.register("optuna", cannot_express=_NORMAL_FAMILY | _BETA | _Q_LOG,
                     weights_categoricals=False)
 def optuna_tpe(space: Space, metric: str, mode: str, seed: int | None, *,
-               n_startup_trials: int = 5, multivariate: bool = True,
-               trial_length: int | None = None) -> tuple[Any, dict]:
-    """Optuna's TPE sampler, for users moving from Optuna studies. A trial stopped before
-    `trial_length` iterations counts as pruned: ranked below every finished trial."""
+               n_startup_trials: int = 5, multivariate: bool = True) -> tuple[Any, dict]:
+    """Optuna's TPE sampler, for users moving from Optuna studies."""
     from optuna.samplers import TPESampler
 
     sampler = TPESampler(seed=seed, n_startup_trials=n_startup_trials, multivariate=multivariate)
-    return _optuna(space, metric, mode, sampler, trial_length)
+    return _optuna(space, metric, mode, sampler)
 
 
 @SEARCHERS.register("bohb", cannot_express=_NORMAL_FAMILY | _BETA | _Q_LOG,
