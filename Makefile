@@ -42,7 +42,7 @@ test-fast: setup
 	$(BIN)/pytest -q -m "not ray and not slow and not bench"
 
 # The benchmarks of BENCHMARKS.md, side by side in one run (about three hours on 2 cores: the
-# race is 11 contenders x 5 seeds x BUDGET seconds, driver_load ~50 min). Installs the [bench] extra
+# race is 12 contenders x 5 seeds x BUDGET seconds, driver_load ~50 min). Installs the [bench] extra
 # (Syne Tune, a contender in the race).
 BUDGET ?= 60
 SEEDS  ?= 0 1 2 3 4

@@ -251,6 +251,8 @@ CONTENDERS: dict[str, Callable] = {
     "syne tune asha": syne_tune("ASHA"),
     "syne tune bohb": syne_tune("BOHB"),
     "raysearch bayes+asha": raysearch_method({"method": "bayes", "scheduler": ASHA}),
+    "raysearch bayes+median": raysearch_method({"method": "bayes",
+                                                "scheduler": {"type": "median"}}),
     "raysearch bohb+asha": raysearch_method({"method": "bohb", "scheduler": ASHA}),
     "raysearch hyperopt+asha": raysearch_method({"method": "hyperopt", "scheduler": ASHA}),
     "raysearch optuna+asha": raysearch_method({"method": "optuna", "scheduler": ASHA}),
