@@ -244,6 +244,7 @@ def raysearch_method(settings: dict) -> Callable:
 
 
 ASHA = {"type": "asha", "grace_period": 1}
+MEDIAN = {"type": "median"}
 CONTENDERS: dict[str, Callable] = {
     "optuna tpe+median": optuna_tpe,
     "ray tune hyperopt+asha": ray_tune,
@@ -251,13 +252,11 @@ CONTENDERS: dict[str, Callable] = {
     "syne tune asha": syne_tune("ASHA"),
     "syne tune bohb": syne_tune("BOHB"),
     "raysearch bayes+asha": raysearch_method({"method": "bayes", "scheduler": ASHA}),
-    "raysearch bayes+median": raysearch_method({"method": "bayes",
-                                                "scheduler": {"type": "median"}}),
+    "raysearch bayes+median": raysearch_method({"method": "bayes", "scheduler": MEDIAN}),
     "raysearch bohb+asha": raysearch_method({"method": "bohb", "scheduler": ASHA}),
     "raysearch hyperopt+asha": raysearch_method({"method": "hyperopt", "scheduler": ASHA}),
     "raysearch optuna+asha": raysearch_method({"method": "optuna", "scheduler": ASHA}),
-    "raysearch optuna+median": raysearch_method({"method": "optuna",
-                                                 "scheduler": {"type": "median"}}),
+    "raysearch optuna+median": raysearch_method({"method": "optuna", "scheduler": MEDIAN}),
     "raysearch random+asha": raysearch_method({"method": "random", "scheduler": ASHA}),
 }
 
