@@ -42,7 +42,7 @@ test-fast: setup
 	$(BIN)/pytest -q -m "not ray and not slow and not bench"
 
 # The benchmarks of BENCHMARKS.md, side by side in one run (about three hours on 2 cores: the
-# race is 12 contenders x 5 seeds x BUDGET seconds, driver_load ~50 min). Installs the [bench] extra
+# race is 12 contenders x 5 seeds x BUDGET seconds plus the tutorial grid once, driver_load ~50 min). Installs the [bench] extra
 # (Syne Tune, a contender in the race).
 BUDGET ?= 60
 SEEDS  ?= 0 1 2 3 4
@@ -57,7 +57,7 @@ bench: setup
 	$(BIN)/python -m bench.first_result --seeds 5 --out bench/results/first_result.json
 	$(BIN)/python -m bench.driver_load --trials 1000 --iterations 100 --checkpoint-every 10 \
 		--repeat 2 --out bench/results/driver_load.json
-	$(BIN)/python -m bench.race --budget $(BUDGET) --seeds $(SEEDS) \
+	$(BIN)/python -m bench.race --budget $(BUDGET) --seeds $(SEEDS) --grid \
 		--out bench/results/race.json --plot bench/race.png
 
 lint: setup
