@@ -42,8 +42,8 @@ test-fast: setup
 	$(BIN)/pytest -q -m "not ray and not slow and not bench"
 
 # The benchmarks of BENCHMARKS.md, side by side in one run (about three hours on 2 cores: the
-# race is 12 contenders x 5 seeds x BUDGET seconds plus the tutorial grid once, driver_load ~50 min). Installs the [bench] extra
-# (Syne Tune, a contender in the race).
+# race is 12 contenders x 5 seeds x BUDGET seconds plus the tutorial grid once, driver_load
+# ~50 min). Installs the [bench] extra (Syne Tune, a contender in the race).
 BUDGET ?= 60
 SEEDS  ?= 0 1 2 3 4
 bench: setup
