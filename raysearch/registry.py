@@ -125,6 +125,16 @@ def load_target(target: Callable | str) -> Any:
     return value
 
 
+def importable_module(reference: str) -> str | None:
+    """The module a worker imports `reference` ("module:attribute") from by name; None when it
+    has no such name (a file's module, `__main__`) and travels by value."""
+    module = reference.rpartition(":")[0]
+    if not module or module.endswith(".py") or module == "__main__" or \
+            module.startswith(USER_MODULE_PREFIX):
+        return None
+    return module
+
+
 def load_file(path: str) -> Any:
     """Import a Python file by path, once."""
     import importlib.util

@@ -37,12 +37,13 @@ TUNE_ENV = {
     # SIGINT and SIGTERM are handled by raysearch.runner.interrupt (through Tune's own stop).
     "TUNE_DISABLE_SIGINT_HANDLER": "1",
 }
-# What the driver imports once Ray answers, besides the training function's module (Tune;
-# Ray's callback telemetry imports the integrations, mlflow's among them when installed; the
-# TensorBoard writer, torch with it): imported in the background while `ray.init` waits for
-# Ray's processes (seconds).
+# What the driver imports once Ray answers (Tune; Ray's callback telemetry imports the
+# integrations, mlflow's among them when installed): imported in the background while
+# `ray.init` waits for Ray's processes (seconds). Not torch: the driver needs none before the
+# first result (runner.trainable, runner.tensorboard), and on a small machine its import would
+# compete with the workers' own (BENCHMARKS.md §8).
 DRIVER_IMPORTS = ("ray.tune", "ray.air.integrations.mlflow", "ray.air.integrations.wandb",
-                  "ray.air.integrations.comet", "ray.tune.logger.aim", "tensorboardX")
+                  "ray.air.integrations.comet", "ray.tune.logger.aim")
 # Ray's own start-up noise (token-authentication notice), shown with --verbose.
 QUIET_LOGGERS = ("ray._private.authentication.authentication_token_setup",)
 
@@ -125,7 +126,7 @@ def ray_session(options: RunOptions, trainable: object = None) -> Iterator[None]
             logging.getLogger(name).setLevel(logging.ERROR)
     embedded = address == "local" and trainable is not None
     modules = trial_modules(trainable) if trainable is not None else []
-    threading.Thread(target=_prefetch, args=((*modules, *DRIVER_IMPORTS),), daemon=True).start()
+    threading.Thread(target=_prefetch, args=(DRIVER_IMPORTS,), daemon=True).start()
     with ExitStack() as stack:
         if embedded:
             stack.enter_context(scoped_environ(worker_environment(modules)))

@@ -7,12 +7,19 @@ It replaces Ray Tune's own TensorBoard logger (being a `TBXLoggerCallback`, Tune
 its own): Ray's writes per trial from the trial's folder and misses results under PBT with
 actor reuse. For a run folder on a URI (s3://...), the files are written to a local folder and
 copied there when the sweep ends.
+
+tensorboardX imports torch (~2 s of CPU), which the driver otherwise never needs while the
+sweep runs: it is imported in a background thread from the first result on, the results that
+arrive meanwhile are kept in order and written once it is there (at the latest when a trial
+or the sweep ends), so the first results are recorded without waiting for it.
 """
 
 from __future__ import annotations
 
+import importlib
 import os
 import tempfile
+import threading
 from typing import Any
 
 from ray.tune.logger import LoggerCallback, TBXLoggerCallback
@@ -28,15 +35,15 @@ class TensorBoardWriter(TBXLoggerCallback):
     """One tensorboardX writer per trial, fed from `on_trial_result` on the driver."""
 
     def __init__(self, run_dir: str, metric: Metric | None, flush_secs: int = 10):
-        # not TBXLoggerCallback.__init__: it imports tensorboardX, and with it torch (~1.6 s
-        # on the driver before the sweep starts); the first result imports it instead, by
-        # then done in the background (runner.session's prefetch)
+        # not TBXLoggerCallback.__init__: it imports tensorboardX, and with it torch
         LoggerCallback.__init__(self)
         self.run_dir, self.metric, self.flush_secs = run_dir, metric, flush_secs
         self.local = None if storage.is_uri(run_dir) else storage.join(run_dir, TENSORBOARD_DIR)
         self._staging: str | None = None
         self._writers: dict[str, Any] = {}
         self._best: dict[str, float] = {}
+        self._importing: threading.Thread | None = None
+        self._waiting: list[tuple[str, int, dict[str, float], float | None]] = []
 
     def __getstate__(self) -> dict:  # Tune pickles callbacks with the experiment
         return {k: getattr(self, k) for k in ("run_dir", "metric", "flush_secs", "local")}
@@ -63,20 +70,36 @@ class TensorBoardWriter(TBXLoggerCallback):
         return None
 
     def log_trial_result(self, iteration: int, trial: Any, result: dict) -> None:
-        step = int(result.get("training_iteration", 0))
-        writer = self._writer(trial.trial_id)
-        when = result.get("timestamp")
-        for key, value in result.items():
-            if key in NOT_SCALARS or key.startswith("_") or not is_finite_number(value):
-                continue
-            writer.add_scalar(key, float(value), global_step=step, walltime=when)
+        scalars = {key: float(value) for key, value in result.items()
+                   if key not in NOT_SCALARS and not key.startswith("_")
+                   and is_finite_number(value)}
+        self._waiting.append((trial.trial_id, int(result.get("training_iteration", 0)),
+                              scalars, result.get("timestamp")))
+        self._write_waiting(wait=False)
         if self.metric is not None and is_finite_number(result.get(self.metric.name)):
             value = float(result[self.metric.name])
             best = self._best.get(trial.trial_id)
             self._best[trial.trial_id] = value if best is None or \
                 self.metric.better(value, best) else best
 
+    def _write_waiting(self, wait: bool) -> None:
+        """Write the results kept so far once tensorboardX is imported (`wait`: now)."""
+        if self._importing is None:
+            self._importing = threading.Thread(target=importlib.import_module,
+                                               args=("tensorboardX",), daemon=True)
+            self._importing.start()
+        if self._importing.is_alive() and not wait:
+            return
+        self._importing.join()
+        for trial_id, step, scalars, when in self._waiting:
+            writer = self._writer(trial_id)
+            for key, value in scalars.items():
+                writer.add_scalar(key, value, global_step=step, walltime=when)
+        self._waiting.clear()
+
     def log_trial_end(self, trial: Any, failed: bool = False) -> None:
+        if self._waiting:
+            self._write_waiting(wait=True)
         writer = self._writers.pop(trial.trial_id, None)
         if writer is None:
             return
@@ -89,6 +112,8 @@ class TensorBoardWriter(TBXLoggerCallback):
         writer.close()
 
     def on_experiment_end(self, trials: list, **info: Any) -> None:
+        if self._waiting:
+            self._write_waiting(wait=True)
         for trial_id in list(self._writers):
             self._writers.pop(trial_id).close()
         if self._staging is not None:  # a run folder on a URI: copy the files there

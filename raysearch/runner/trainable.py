@@ -1,37 +1,62 @@
 """The sweep's training function as Ray runs it: data attached through the object store
-(`tune.with_parameters`), resources attached (`tune.with_resources`)."""
+(`tune.with_parameters`), resources attached (`tune.with_resources`).
+
+A training function named by an importable reference ("module:function", every registered
+trainable) travels by that name and is imported in the trial's worker only: the driver never
+imports it (nor torch with it), which leaves the cores to Ray's start and the workers' own
+imports before the first result (BENCHMARKS.md §8). The extras a function can take (`data`,
+`checkpoint_every`, `program`) are offered to every trial and passed on to those its
+signature names.
+"""
 
 from __future__ import annotations
 
 import inspect
 import sys
+from collections.abc import Callable
 from typing import Any
 
-from raysearch.registry import USER_MODULE_PREFIX, load_target
+from raysearch.registry import USER_MODULE_PREFIX, importable_module, load_target
 from raysearch.spec import Sweep
 from raysearch.spec.targets import resolve_trainable
 from raysearch.types import ProgramSpec
 
 
 def ray_trainable(sweep: Sweep) -> Any:
+    """The Tune trainable for `sweep`: its training function with the extras it takes and
+    the resources each trial asks for."""
     from ray import cloudpickle, tune
 
     entry = resolve_trainable(sweep.trainable)
-    function = entry.function
-    module = sys.modules.get(function.__module__)
-    if module is not None and module.__name__.startswith(USER_MODULE_PREFIX):
-        cloudpickle.register_pickle_by_value(module)  # loaded from a file: workers can't import it
-    accepted = inspect.signature(function).parameters
-    extra: dict[str, Any] = {}
+    by_name = isinstance(entry.target, str) and importable_module(entry.target) is not None
+    target: Callable | str = entry.target if by_name else entry.function
+    if not by_name:
+        module = sys.modules.get(getattr(target, "__module__", ""))
+        if module is not None and module.__name__.startswith(USER_MODULE_PREFIX):
+            cloudpickle.register_pickle_by_value(module)  # from a file: workers can't import it
+    extra: dict[str, Any] = {"checkpoint_every": sweep.checkpoint.every}
     # a registered trainable's data loader, else the one a front-end gave (its user's data)
     load_data = entry.facts.load_data or sweep.trainable_info.load_data
-    if load_data is not None and "data" in accepted:
+    if load_data is not None:
         extra["data"] = load_target(load_data)()
-    if "checkpoint_every" in accepted:
-        extra["checkpoint_every"] = sweep.checkpoint.every
-    if "program" in accepted and sweep.program:  # a W&B sweep's script (raysearch.wandb)
+    if sweep.program:  # a W&B sweep's script (raysearch.wandb)
         extra["program"] = ProgramSpec(sweep.program, sweep.command, sweep.metric_name,
                                        sweep.name)
-    function = tune.with_parameters(function, **extra) if extra else function
+    function = tune.with_parameters(_caller(target), **extra)
     return tune.with_resources(function, {"cpu": sweep.resources.cpu,
                                           "gpu": sweep.resources.gpu})
+
+
+def _caller(target: Callable | str) -> Callable:
+    """A function Tune runs in the trial: `target` (imported there when named) called with the
+    config and those extras its signature takes."""
+
+    def trial(config: dict, **extra: Any) -> Any:
+        function = load_target(target)
+        accepted = inspect.signature(function).parameters
+        return function(config, **{k: v for k, v in extra.items() if k in accepted})
+
+    name = target.rpartition(":")[2] if isinstance(target, str) else \
+        getattr(target, "__name__", "trainable")
+    trial.__name__ = trial.__qualname__ = name.rpartition(".")[2]
+    return trial

@@ -28,15 +28,11 @@ TUNE_ACTOR_ENV = {"PL_DISABLE_FORK": "1"}
 def trial_modules(trainable: object) -> list[str]:
     """What a trial imports before it trains: Tune, raysearch's wrapper, and the training
     function's own module when workers can import it by name (not a file, not `__main__`)."""
-    from raysearch.registry import USER_MODULE_PREFIX
+    from raysearch.registry import importable_module
     from raysearch.spec.targets import resolve_trainable
 
-    reference = resolve_trainable(trainable).reference
-    module = reference.rpartition(":")[0]
-    importable = module and not module.endswith(".py") and module != "__main__" \
-        and not module.startswith(USER_MODULE_PREFIX)
-    own = [module] if importable else []
-    return [*EVERY_TRIAL_IMPORTS, *own]
+    module = importable_module(resolve_trainable(trainable).reference)
+    return [*EVERY_TRIAL_IMPORTS, *([module] if module else [])]
 
 
 def worker_environment(modules: list[str]) -> dict[str, str]:
