@@ -38,12 +38,13 @@ TUNE_ENV = {
     "TUNE_DISABLE_SIGINT_HANDLER": "1",
 }
 # What the driver imports once Ray answers (Tune; Ray's callback telemetry imports the
-# integrations, mlflow's among them when installed): imported in the background while
-# `ray.init` waits for Ray's processes (seconds). Not torch: the driver needs none before the
-# first result (runner.trainable, runner.tensorboard), and on a small machine its import would
-# compete with the workers' own (BENCHMARKS.md §8).
+# integrations, mlflow's among them when installed; the TensorBoard writer, without torch):
+# imported in the background while `ray.init` waits for Ray's processes (seconds). Not torch:
+# the driver needs none before the first result (runner.trainable, runner.tensorboard), and on
+# a small machine its import would compete with the workers' own (BENCHMARKS.md §8).
 DRIVER_IMPORTS = ("ray.tune", "ray.air.integrations.mlflow", "ray.air.integrations.wandb",
                   "ray.air.integrations.comet", "ray.tune.logger.aim")
+
 # Ray's own start-up noise (token-authentication notice), shown with --verbose.
 QUIET_LOGGERS = ("ray._private.authentication.authentication_token_setup",)
 
@@ -78,6 +79,12 @@ def _prefetch(modules: tuple[str, ...]) -> None:
             importlib.import_module(module)
         except Exception:  # noqa: BLE001 - optional; whoever needs it will say why it fails
             continue
+    try:
+        from raysearch.runner.tensorboard import import_tensorboardx
+
+        import_tensorboardx()
+    except Exception:  # noqa: BLE001 - the writer will say why, on the first result
+        pass
 
 
 def resolve_address(address: str | None) -> tuple[str, str]:

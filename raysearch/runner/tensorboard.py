@@ -8,16 +8,16 @@ its own): Ray's writes per trial from the trial's folder and misses results unde
 actor reuse. For a run folder on a URI (s3://...), the files are written to a local folder and
 copied there when the sweep ends.
 
-tensorboardX imports torch (~2 s of CPU), which the driver otherwise never needs while the
-sweep runs: it is imported in a background thread from the first result on, the results that
-arrive meanwhile are kept in order and written once it is there (at the latest when a trial
-or the sweep ends), so the first results are recorded without waiting for it.
+tensorboardX is imported without torch (`import_tensorboardx`): its writer imports torch only
+to name the tensor type it also accepts, which costs the driver ~2 s of CPU with the GIL held;
+raysearch writes floats, and tensorboardX converts a tensor (imported by then) all the same.
 """
 
 from __future__ import annotations
 
 import importlib
 import os
+import sys
 import tempfile
 import threading
 from typing import Any
@@ -31,19 +31,47 @@ TENSORBOARD_DIR = "tensorboard"
 NOT_SCALARS = RAY_KEYS | {"node_id", "node", "epoch_time_s"}
 
 
+class _NoTorchInThisThread:
+    """An import finder that has no torch for one thread (the others import it as usual)."""
+
+    def __init__(self) -> None:
+        self.thread = threading.get_ident()
+
+    def find_spec(self, name: str, path: Any = None, target: Any = None) -> None:
+        if name.partition(".")[0] == "torch" and threading.get_ident() == self.thread:
+            raise ModuleNotFoundError(f"No module named {name!r} (left out by raysearch)")
+        return None
+
+
+def import_tensorboardx() -> Any:
+    """tensorboardX, without importing torch when nothing has yet (see the module's note);
+    imported as usual should that fail."""
+    if "tensorboardX" in sys.modules or "torch" in sys.modules:
+        return importlib.import_module("tensorboardX")
+    finder = _NoTorchInThisThread()
+    sys.meta_path.insert(0, finder)
+    try:
+        return importlib.import_module("tensorboardX")
+    except Exception:  # noqa: BLE001 - another tensorboardX: the plain import says what's wrong
+        for name in [m for m in sys.modules if m.partition(".")[0] == "tensorboardX"]:
+            del sys.modules[name]
+    finally:
+        sys.meta_path.remove(finder)
+    return importlib.import_module("tensorboardX")
+
+
 class TensorBoardWriter(TBXLoggerCallback):
     """One tensorboardX writer per trial, fed from `on_trial_result` on the driver."""
 
     def __init__(self, run_dir: str, metric: Metric | None, flush_secs: int = 10):
-        # not TBXLoggerCallback.__init__: it imports tensorboardX, and with it torch
+        # not TBXLoggerCallback.__init__: it imports tensorboardX, and with it torch; the first
+        # result imports it instead, by then done in the background (runner.session's prefetch)
         LoggerCallback.__init__(self)
         self.run_dir, self.metric, self.flush_secs = run_dir, metric, flush_secs
         self.local = None if storage.is_uri(run_dir) else storage.join(run_dir, TENSORBOARD_DIR)
         self._staging: str | None = None
         self._writers: dict[str, Any] = {}
         self._best: dict[str, float] = {}
-        self._importing: threading.Thread | None = None
-        self._waiting: list[tuple[str, int, dict[str, float], float | None]] = []
 
     def __getstate__(self) -> dict:  # Tune pickles callbacks with the experiment
         return {k: getattr(self, k) for k in ("run_dir", "metric", "flush_secs", "local")}
@@ -60,8 +88,7 @@ class TensorBoardWriter(TBXLoggerCallback):
 
     def _writer(self, trial_id: str) -> Any:
         if trial_id not in self._writers:
-            from tensorboardX import SummaryWriter
-
+            SummaryWriter = import_tensorboardx().SummaryWriter  # noqa: N806 - its class
             self._writers[trial_id] = SummaryWriter(
                 os.path.join(self._folder(), trial_id), flush_secs=self.flush_secs)
         return self._writers[trial_id]
@@ -70,36 +97,20 @@ class TensorBoardWriter(TBXLoggerCallback):
         return None
 
     def log_trial_result(self, iteration: int, trial: Any, result: dict) -> None:
-        scalars = {key: float(value) for key, value in result.items()
-                   if key not in NOT_SCALARS and not key.startswith("_")
-                   and is_finite_number(value)}
-        self._waiting.append((trial.trial_id, int(result.get("training_iteration", 0)),
-                              scalars, result.get("timestamp")))
-        self._write_waiting(wait=False)
+        step = int(result.get("training_iteration", 0))
+        writer = self._writer(trial.trial_id)
+        when = result.get("timestamp")
+        for key, value in result.items():
+            if key in NOT_SCALARS or key.startswith("_") or not is_finite_number(value):
+                continue
+            writer.add_scalar(key, float(value), global_step=step, walltime=when)
         if self.metric is not None and is_finite_number(result.get(self.metric.name)):
             value = float(result[self.metric.name])
             best = self._best.get(trial.trial_id)
             self._best[trial.trial_id] = value if best is None or \
                 self.metric.better(value, best) else best
 
-    def _write_waiting(self, wait: bool) -> None:
-        """Write the results kept so far once tensorboardX is imported (`wait`: now)."""
-        if self._importing is None:
-            self._importing = threading.Thread(target=importlib.import_module,
-                                               args=("tensorboardX",), daemon=True)
-            self._importing.start()
-        if self._importing.is_alive() and not wait:
-            return
-        self._importing.join()
-        for trial_id, step, scalars, when in self._waiting:
-            writer = self._writer(trial_id)
-            for key, value in scalars.items():
-                writer.add_scalar(key, value, global_step=step, walltime=when)
-        self._waiting.clear()
-
     def log_trial_end(self, trial: Any, failed: bool = False) -> None:
-        if self._waiting:
-            self._write_waiting(wait=True)
         writer = self._writers.pop(trial.trial_id, None)
         if writer is None:
             return
@@ -112,8 +123,6 @@ class TensorBoardWriter(TBXLoggerCallback):
         writer.close()
 
     def on_experiment_end(self, trials: list, **info: Any) -> None:
-        if self._waiting:
-            self._write_waiting(wait=True)
         for trial_id in list(self._writers):
             self._writers.pop(trial_id).close()
         if self._staging is not None:  # a run folder on a URI: copy the files there
