@@ -1,13 +1,16 @@
 """Where the seconds before a sweep's first result go, counted from process start (issue #17).
 
     python -m bench.first_result --seeds 5 --out bench/results/first_result.json
+    python -m bench.first_result --seeds 6 --trees /tmp/before .   # two versions side by side
 
 Each seed runs a fresh process (`raysearch.run` of the shipped Fashion-MNIST MLP, 2 trials of
 1 epoch, an embedded Ray on 2 CPUs, started by raysearch itself as `raysearch run` does) and
 reports, from the moment the parent started it: imports done, sweep started (Ray up, the run
 folder's `summary.json` written), first trial's first result recorded (`history.parquet`),
 and that result's own training time (`time_s`): what is left is Ray's worker start, the
-trial's imports and shipping the data.
+trial's imports and shipping the data. With `--trees`, each seed runs every given source tree
+(a checkout of another commit, e.g. `git worktree add /tmp/before HEAD~1`) one after another,
+the order alternated per seed, and the summary is per tree.
 """
 
 from __future__ import annotations
@@ -46,29 +49,49 @@ print("MARKS " + json.dumps(marks))
 """
 
 
-def one(seed: int) -> dict:
+def one(seed: int, tree: str | None = None) -> dict:
     with tempfile.TemporaryDirectory() as storage:
         env = {**os.environ, "BENCH_T0": repr(time.time())}
         env.pop("RAY_ADDRESS", None)
+        if tree is not None:
+            env["PYTHONPATH"] = str(Path(tree).resolve())
         out = subprocess.run([sys.executable, "-c", CHILD, storage, str(seed)], env=env,
-                             capture_output=True, text=True, check=True).stdout
+                             cwd=tree, capture_output=True, text=True, check=True).stdout
     (line,) = [x for x in out.splitlines() if x.startswith("MARKS ")]
     return json.loads(line[len("MARKS "):])
+
+
+def summarise(runs: list[dict]) -> dict:
+    return {k: {"median": statistics.median(r[k] for r in runs),
+                "min": min(r[k] for r in runs), "max": max(r[k] for r in runs)}
+            for k in runs[0]}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--trees", nargs="+", help="source trees to run side by side")
     parser.add_argument("--out", default=str(Path(__file__).parent / "results" /
                                               "first_result.json"))
     args = parser.parse_args()
-    runs = [one(seed) for seed in range(args.seeds)]
-    summary = {k: {"median": statistics.median(r[k] for r in runs),
-                   "min": min(r[k] for r in runs), "max": max(r[k] for r in runs)}
-               for k in runs[0]}
-    for k, v in summary.items():
-        print(f"{k:>26}: {v['median']:.2f} s (min {v['min']:.2f}, max {v['max']:.2f})")
-    save({"seeds": args.seeds, "runs": runs, "summary": summary}, Path(args.out))
+    if not args.trees:
+        runs = [one(seed) for seed in range(args.seeds)]
+        summary = summarise(runs)
+        for k, v in summary.items():
+            print(f"{k:>26}: {v['median']:.2f} s (min {v['min']:.2f}, max {v['max']:.2f})")
+        save({"seeds": args.seeds, "runs": runs, "summary": summary}, Path(args.out))
+        return
+    by_tree: dict[str, list[dict]] = {tree: [] for tree in args.trees}
+    for seed in range(args.seeds):
+        for tree in args.trees if seed % 2 == 0 else args.trees[::-1]:
+            by_tree[tree].append(one(seed, tree))
+    summaries = {tree: summarise(runs) for tree, runs in by_tree.items()}
+    for tree, summary in summaries.items():
+        for k, v in summary.items():
+            print(f"{tree}: {k:>26}: {v['median']:.2f} s (min {v['min']:.2f}, max "
+                  f"{v['max']:.2f})")
+    save({"seeds": args.seeds, "trees": args.trees, "runs": by_tree, "summary": summaries},
+         Path(args.out))
 
 
 if __name__ == "__main__":
