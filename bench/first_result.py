@@ -61,10 +61,14 @@ def one(seed: int, tree: str | None = None) -> dict:
     return json.loads(line[len("MARKS "):])
 
 
-def summarise(runs: list[dict]) -> dict:
-    return {k: {"median": statistics.median(r[k] for r in runs),
-                "min": min(r[k] for r in runs), "max": max(r[k] for r in runs)}
-            for k in runs[0]}
+def summarise(runs: list[dict], prefix: str = "") -> dict:
+    """Medians (min-max) of each mark, printed one per line."""
+    summary = {k: {"median": statistics.median(r[k] for r in runs),
+                   "min": min(r[k] for r in runs), "max": max(r[k] for r in runs)}
+               for k in runs[0]}
+    for k, v in summary.items():
+        print(f"{prefix}{k:>26}: {v['median']:.2f} s (min {v['min']:.2f}, max {v['max']:.2f})")
+    return summary
 
 
 def main() -> None:
@@ -76,20 +80,13 @@ def main() -> None:
     args = parser.parse_args()
     if not args.trees:
         runs = [one(seed) for seed in range(args.seeds)]
-        summary = summarise(runs)
-        for k, v in summary.items():
-            print(f"{k:>26}: {v['median']:.2f} s (min {v['min']:.2f}, max {v['max']:.2f})")
-        save({"seeds": args.seeds, "runs": runs, "summary": summary}, Path(args.out))
+        save({"seeds": args.seeds, "runs": runs, "summary": summarise(runs)}, Path(args.out))
         return
     by_tree: dict[str, list[dict]] = {tree: [] for tree in args.trees}
     for seed in range(args.seeds):
         for tree in args.trees if seed % 2 == 0 else args.trees[::-1]:
             by_tree[tree].append(one(seed, tree))
-    summaries = {tree: summarise(runs) for tree, runs in by_tree.items()}
-    for tree, summary in summaries.items():
-        for k, v in summary.items():
-            print(f"{tree}: {k:>26}: {v['median']:.2f} s (min {v['min']:.2f}, max "
-                  f"{v['max']:.2f})")
+    summaries = {tree: summarise(runs, f"{tree}: ") for tree, runs in by_tree.items()}
     save({"seeds": args.seeds, "trees": args.trees, "runs": by_tree, "summary": summaries},
          Path(args.out))
 
