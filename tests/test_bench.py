@@ -116,3 +116,11 @@ def test_driver_load_bench(tmp_path):
     assert 0 < ours["callbacks_cpu_s"] < ours["driver_cpu_s"]
     (flush,) = result["flush"]
     assert flush["rows_recorded"] == 1000 and flush["append_ms"] > 0 and flush["rewrite_ms"] > 0
+
+
+def test_ray_start_bench(tmp_path):
+    out = tmp_path / "ray_start.json"
+    run("bench.ray_start", "--repeat", "1", "--out", str(out))
+    runs = json.loads(out.read_text())["runs"]
+    assert len(runs) == 4 and {v.split(",")[0] for v in runs} == {"sweep start", "ray.init alone"}
+    assert all(len(r) == 1 and r[0]["ray_up_s"] > 0 for r in runs.values())

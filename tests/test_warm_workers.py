@@ -11,6 +11,7 @@ import sys
 import pytest
 
 from raysearch.registry import load_target
+from raysearch.runner.session import EMBEDDED_RAY_ENV
 from raysearch.runner.warm_workers import EVERY_TRIAL_IMPORTS, trial_modules
 from tests.conftest import ROOT
 
@@ -28,7 +29,8 @@ print("RESULT " + json.dumps({
     "started": result.summary["started"], "trials": result.history.to_pylist(),
     "tune_env_after": class_cache.DEFAULT_ENV_VARS, "driver_imported_torch": "torch" in sys.modules,
     "driver_imported_trainable": "tests.warm_probe" in sys.modules,
-    "preload_env_after": os.environ.get("RAY_preload_python_modules")}))
+    "preload_env_after": os.environ.get("RAY_preload_python_modules"),
+    "retry_env_after": os.environ.get("RAY_raylet_client_connect_timeout_milliseconds")}))
 """
 
 
@@ -44,7 +46,8 @@ def test_trial_modules_name_what_workers_can_import():
 @pytest.mark.ray
 def test_trials_start_on_prestarted_workers_that_imported_the_trial_modules(tmp_path):
     env = {k: v for k, v in __import__("os").environ.items()
-           if k not in ("RAY_ADDRESS", "RAY_preload_python_modules", "PL_DISABLE_FORK")}
+           if k not in ("RAY_ADDRESS", "RAY_preload_python_modules", "PL_DISABLE_FORK",
+                        *EMBEDDED_RAY_ENV)}
     proc = subprocess.run([sys.executable, "-c", SCRIPT], cwd=ROOT, env=env, text=True,
                           capture_output=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
@@ -61,8 +64,11 @@ def test_trials_start_on_prestarted_workers_that_imported_the_trial_modules(tmp_
         # it), and the variable Tune would have set is there all the same
         assert "env_vars" not in json.loads(row["runtime_env"]), row
         assert row["pl_disable_fork"] == "1", row
+        # the embedded Ray's processes retry a local connection every 100 ms, not every second
+        assert row["connect_retry_ms"] == "100", row
     assert out["tune_env_after"] == {"PL_DISABLE_FORK": "1"}  # Tune's own, restored
     assert out["preload_env_after"] is None  # the driver's environment restored
+    assert out["retry_env_after"] is None
     # the driver handed the trainable to Tune by name, and wrote TensorBoard's files without
     # importing torch
     assert out["driver_imported_trainable"] is False

@@ -20,4 +20,6 @@ def probe(config: dict) -> None:
     tune.report({"process_started": psutil.Process().create_time(),
                  "preloaded": ",".join(IMPORTED_BEFORE_ME), "score": config["x"],
                  "runtime_env": json.dumps(ray.get_runtime_context().runtime_env),
-                 "pl_disable_fork": os.environ.get("PL_DISABLE_FORK")})
+                 "pl_disable_fork": os.environ.get("PL_DISABLE_FORK"),
+                 "connect_retry_ms": os.environ.get(
+                     "RAY_raylet_client_connect_timeout_milliseconds")})
