@@ -1,6 +1,6 @@
 """An embedded Ray's trials run on the workers Ray started with it, which imported the trial's
 modules beforehand (raysearch.runner.warm_workers), and nothing of it outlives the sweep; the
-driver imports neither a registered trainable's module nor torch."""
+driver imports neither a registered trainable's module nor torch, nor mlflow."""
 
 from __future__ import annotations
 
@@ -29,6 +29,7 @@ print("RESULT " + json.dumps({
     "started": result.summary["started"], "trials": result.history.to_pylist(),
     "tune_env_after": class_cache.DEFAULT_ENV_VARS, "driver_imported_torch": "torch" in sys.modules,
     "driver_imported_trainable": "tests.warm_probe" in sys.modules,
+    "driver_imported_mlflow": "mlflow" in sys.modules,
     "preload_env_after": os.environ.get("RAY_preload_python_modules"),
     "retry_env_after": os.environ.get("RAY_raylet_client_connect_timeout_milliseconds")}))
 """
@@ -73,3 +74,5 @@ def test_trials_start_on_prestarted_workers_that_imported_the_trial_modules(tmp_
     # importing torch
     assert out["driver_imported_trainable"] is False
     assert out["driver_imported_torch"] is False
+    # nor mlflow (installed here), which Ray Tune's usage record of callbacks would import
+    assert out["driver_imported_mlflow"] is False

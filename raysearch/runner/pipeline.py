@@ -46,6 +46,7 @@ from raysearch.results import (
     read_rows,
     storage,
 )
+from raysearch.runner.callback_usage import callback_usage_without_imports
 from raysearch.runner.checks import check_resources, check_storage_visible
 from raysearch.runner.failures import explain, quiet_ray_logs
 from raysearch.runner.interrupt import stop_on_signals
@@ -141,7 +142,8 @@ def _fit(sweep: Sweep, run_dir: str, tuner: Any, options: RunOptions, started: f
     that stops Tune itself becomes one line per problem (the traceback with --verbose)."""
     logger.info("run folder: %s", run_dir)
     try:
-        with quiet_ray_logs(options.verbose), stop_on_signals() as interrupt:
+        with quiet_ray_logs(options.verbose), stop_on_signals() as interrupt, \
+                callback_usage_without_imports():
             tuner.fit()
     except Exception as exc:
         if options.verbose:

@@ -37,13 +37,12 @@ TUNE_ENV = {
     # SIGINT and SIGTERM are handled by raysearch.runner.interrupt (through Tune's own stop).
     "TUNE_DISABLE_SIGINT_HANDLER": "1",
 }
-# What the driver imports once Ray answers (Tune; Ray's callback telemetry imports the
-# integrations, mlflow's among them when installed; the TensorBoard writer, without torch):
+# What the driver imports once Ray answers (Tune; the TensorBoard writer, without torch):
 # imported in the background while `ray.init` waits for Ray's processes (seconds). Not torch:
 # the driver needs none before the first result (runner.trainable, runner.tensorboard), and on
-# a small machine its import would compete with the workers' own (BENCHMARKS.md §8).
-DRIVER_IMPORTS = ("ray.tune", "ray.air.integrations.mlflow", "ray.air.integrations.wandb",
-                  "ray.air.integrations.comet", "ray.tune.logger.aim")
+# a small machine its import would compete with the workers' own (BENCHMARKS.md §8); nor
+# Ray's logging integrations (mlflow with them: runner.callback_usage).
+DRIVER_IMPORTS = ("ray.tune",)
 
 # An embedded Ray's start (BENCHMARKS.md §8): its raylet connects to the object store it has
 # just started in a thread, and when the store's socket is not there yet it sleeps Ray's retry
