@@ -27,7 +27,7 @@ from bench.output import save
 RAY_DEFAULTS = {"RAY_raylet_client_connect_timeout_milliseconds": "1000",
                 "RAY_raylet_client_num_connect_attempts": "10"}
 CHILD = r"""
-import json, logging, os, sys, time
+import json, logging, sys, time
 from raysearch.runner.session import EMBEDDED_RAY_ENV, RunOptions, ray_session, scoped_environ
 import ray
 t0 = time.perf_counter()

@@ -119,6 +119,10 @@ def test_driver_load_bench(tmp_path):
 
 
 def test_ray_start_bench(tmp_path):
+    from bench.ray_start import RAY_DEFAULTS
+    from raysearch.runner.session import EMBEDDED_RAY_ENV
+
+    assert set(RAY_DEFAULTS) == set(EMBEDDED_RAY_ENV)  # Ray's own value of each one we change
     out = tmp_path / "ray_start.json"
     run("bench.ray_start", "--repeat", "1", "--out", str(out))
     runs = json.loads(out.read_text())["runs"]
