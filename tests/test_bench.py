@@ -155,3 +155,11 @@ def test_ray_start_bench(tmp_path):
     runs = json.loads(out.read_text())["runs"]
     assert len(runs) == 4 and {v.split(",")[0] for v in runs} == {"sweep start", "ray.init alone"}
     assert all(len(r) == 1 and r[0]["ray_up_s"] > 0 for r in runs.values())
+
+
+def test_preloaded_torch_bench(tmp_path):
+    out = tmp_path / "preloaded_torch.json"
+    run("bench.preloaded_torch", "--seeds", "1", "--epochs", "1", "--out", str(out))
+    ((row,),) = json.loads(out.read_text())["runs"].values()
+    assert row["results"] == 4 and row["wall_s"] > 0
+    assert row["threads"] == [1]  # each trial's one CPU, though torch came in before the trial

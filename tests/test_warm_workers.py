@@ -12,7 +12,7 @@ import pytest
 
 from raysearch.registry import load_target
 from raysearch.runner.session import EMBEDDED_RAY_ENV
-from raysearch.runner.warm_workers import EVERY_TRIAL_IMPORTS, trial_modules
+from raysearch.runner.warm_workers import EVERY_TRIAL_IMPORTS, trial_modules, worker_threads
 from tests.conftest import ROOT
 
 SCRIPT = r"""
@@ -31,7 +31,8 @@ print("RESULT " + json.dumps({
     "driver_imported_trainable": "tests.warm_probe" in sys.modules,
     "driver_imported_mlflow": "mlflow" in sys.modules,
     "preload_env_after": os.environ.get("RAY_preload_python_modules"),
-    "retry_env_after": os.environ.get("RAY_raylet_client_connect_timeout_milliseconds")}))
+    "retry_env_after": os.environ.get("RAY_raylet_client_connect_timeout_milliseconds"),
+    "threads_env_after": os.environ.get("OMP_NUM_THREADS")}))
 """
 
 
@@ -44,11 +45,21 @@ def test_trial_modules_name_what_workers_can_import():
     assert trial_modules(from_file) == list(EVERY_TRIAL_IMPORTS)
 
 
+def test_worker_threads_are_what_ray_sets_for_a_trial():
+    """Ray's rule (ray._private.utils.set_omp_num_threads_if_unset): the trial's CPUs rounded
+    down, at least one."""
+    assert [worker_threads(c)["OMP_NUM_THREADS"] for c in (0.25, 0.5, 1, 1.5, 2, 4)] == \
+        ["1", "1", "1", "1", "2", "4"]
+
+
 @pytest.mark.ray
 def test_trials_start_on_prestarted_workers_that_imported_the_trial_modules(tmp_path):
     env = {k: v for k, v in __import__("os").environ.items()
            if k not in ("RAY_ADDRESS", "RAY_preload_python_modules", "PL_DISABLE_FORK",
-                        *EMBEDDED_RAY_ENV)}
+                        "OMP_NUM_THREADS", *EMBEDDED_RAY_ENV)}
+    # Ray's prestarted workers import by name what is installed or on PYTHONPATH (as the
+    # shipped trainables are): the probe's module, from the checkout, is on PYTHONPATH
+    env["PYTHONPATH"] = str(ROOT)
     proc = subprocess.run([sys.executable, "-c", SCRIPT], cwd=ROOT, env=env, text=True,
                           capture_output=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
@@ -67,9 +78,15 @@ def test_trials_start_on_prestarted_workers_that_imported_the_trial_modules(tmp_
         assert row["pl_disable_fork"] == "1", row
         # the embedded Ray's processes retry a local connection every 100 ms, not every second
         assert row["connect_retry_ms"] == "100", row
+        # the worker imported the trial's module (and torch with it) in advance, before Ray
+        # set the trial's OMP_NUM_THREADS; torch uses the trial's one CPU all the same, not
+        # every core of the machine (two here: this failed before warm_workers.worker_threads)
+        assert row["imported_in_advance"] is True, row
+        assert row["torch_threads"] == 1, row
     assert out["tune_env_after"] == {"PL_DISABLE_FORK": "1"}  # Tune's own, restored
     assert out["preload_env_after"] is None  # the driver's environment restored
     assert out["retry_env_after"] is None
+    assert out["threads_env_after"] is None
     # the driver handed the trainable to Tune by name, and wrote TensorBoard's files without
     # importing torch
     assert out["driver_imported_trainable"] is False

@@ -63,7 +63,8 @@ def run_sweep(sweep: Sweep, options: RunOptions | None = None) -> SweepResult:
     options = options or RunOptions()
     if options.name:
         sweep = dataclasses.replace(sweep, name=options.name)
-    with scoped_environ(_tune_env(sweep)), ray_session(options, sweep.trainable):
+    with scoped_environ(_tune_env(sweep)), ray_session(options, sweep.trainable,
+                                                               sweep.resources.cpu):
         check_resources(sweep, options.autoscaling)
         run_dir = _new_run_dir(options.storage, sweep.name)  # only once Ray answered
         storage.write_text(storage.join(run_dir, SPEC_FILE),
@@ -93,7 +94,8 @@ def resume_sweep(run_dir: str, options: RunOptions | None = None,
     sweep = _stored_sweep(run_dir, yaml.safe_load(storage.read_text(spec_path)), trainable)
     previous_wall_s = load(run_dir).summary.get("wall_time_s", 0.0)
     started = time.time()
-    with scoped_environ(_tune_env(sweep)), ray_session(options, sweep.trainable):
+    with scoped_environ(_tune_env(sweep)), ray_session(options, sweep.trainable,
+                                                               sweep.resources.cpu):
         check_resources(sweep, options.autoscaling)
         check_storage_visible(run_dir)
         return _fit(sweep, run_dir, _restored_tuner(sweep, run_dir, options), options, started,

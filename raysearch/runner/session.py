@@ -23,6 +23,7 @@ from raysearch.runner.warm_workers import (
     trial_actors_on_warm_workers,
     trial_modules,
     worker_environment,
+    worker_threads,
 )
 
 DEFAULT_STORAGE = "runs"
@@ -124,10 +125,12 @@ def probe(address: str, where: str, timeout: float = PROBE_TIMEOUT_S) -> None:
 
 
 @contextmanager
-def ray_session(options: RunOptions, trainable: object = None) -> Iterator[None]:
+def ray_session(options: RunOptions, trainable: object = None,
+                cpus_per_trial: float = 1.0) -> Iterator[None]:
     """Use the Ray already initialised in this process (tests, notebooks), else connect to the
     given cluster or start a private embedded one; shut down only what was started here. An
-    embedded Ray's workers are warmed for `trainable`'s trials (runner.warm_workers)."""
+    embedded Ray's workers are warmed for `trainable`'s trials of `cpus_per_trial` CPUs each
+    (runner.warm_workers)."""
     import ray
 
     if ray.is_initialized():
@@ -147,8 +150,12 @@ def ray_session(options: RunOptions, trainable: object = None) -> Iterator[None]
         if embedded:
             stack.enter_context(scoped_environ(worker_environment(modules)))
         try:
-            ray.init(address=address, include_dashboard=False, log_to_driver=options.verbose,
-                     logging_level=logging.INFO if options.verbose else logging.WARNING)
+            # Ray's processes keep the environment they start with: the threads variable only
+            # for them, not for the driver's own torch (the test-set evaluation)
+            with scoped_environ(worker_threads(cpus_per_trial) if embedded else {}):
+                ray.init(address=address, include_dashboard=False,
+                         log_to_driver=options.verbose,
+                         logging_level=logging.INFO if options.verbose else logging.WARNING)
         except (ConnectionError, RuntimeError, TimeoutError, ValueError) as exc:
             last = (str(exc).strip().splitlines() or [type(exc).__name__])[-1]
             raise ClusterError(f"{where}: cannot connect to Ray: {last}") from None

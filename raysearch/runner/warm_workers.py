@@ -9,10 +9,17 @@ a runtime environment (`PL_DISABLE_FORK=1`, for PyTorch Lightning), which Ray se
 with workers started for it (~2 s more). On an embedded Ray every worker inherits the driver's
 environment from its start, so the variable is set there and Tune's copy is left out for the
 sweep. Measured in BENCHMARKS.md §8. A Ray raysearch did not start is left as it is.
+
+What a worker imports in advance reads the environment before Ray sets a trial's part of it:
+Ray sets `OMP_NUM_THREADS` to the trial's CPUs when the trial's actor starts, and torch,
+imported earlier, would have sized its thread pool to every core of the machine (two trials on
+two cores: four threads; a skorch search ran 3x slower). So the embedded Ray's workers have
+that variable from their start (`worker_threads`), with the value Ray would set.
 """
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -39,6 +46,13 @@ def worker_environment(modules: list[str]) -> dict[str, str]:
     """Environment variables for an embedded Ray's start (its workers inherit them), its
     workers to import `modules` (`trial_modules`) before they take work."""
     return {PRELOAD_ENV: ",".join(modules), **TUNE_ACTOR_ENV}
+
+
+def worker_threads(cpus_per_trial: float) -> dict[str, str]:
+    """`OMP_NUM_THREADS` for an embedded Ray's workers, as Ray sets it in a trial's worker (the
+    trial's CPUs rounded down, at least 1): there before the modules imported in advance read
+    it. A value the user set is kept (`scoped_environ`), as Ray keeps it."""
+    return {"OMP_NUM_THREADS": str(max(math.floor(cpus_per_trial), 1))}
 
 
 @contextmanager
