@@ -56,6 +56,7 @@ bench: setup
 	$(BIN)/python -m bench.sklearn_search --seeds 0 1 2 --out bench/results/sklearn_search.json
 	$(BIN)/python -m bench.first_result --seeds 5 --out bench/results/first_result.json
 	$(BIN)/python -m bench.ray_start --repeat 12 --out bench/results/ray_start.json
+	$(BIN)/python -m bench.preloaded_torch --seeds 4 --out bench/results/preloaded_torch_now.json
 	$(BIN)/python -m bench.driver_load --trials 1000 --iterations 100 --checkpoint-every 10 \
 		--repeat 2 --out bench/results/driver_load.json
 	$(BIN)/python -m bench.race --budget $(BUDGET) --seeds $(SEEDS) --grid \
