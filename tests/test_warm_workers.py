@@ -13,6 +13,7 @@ import pytest
 from raysearch.registry import load_target
 from raysearch.runner.session import EMBEDDED_RAY_ENV
 from raysearch.runner.warm_workers import EVERY_TRIAL_IMPORTS, trial_modules, worker_threads
+from raysearch.types import Resources
 from tests.conftest import ROOT
 
 SCRIPT = r"""
@@ -43,13 +44,19 @@ def test_trial_modules_name_what_workers_can_import():
     assert trial_modules(f"{ROOT}/tests/warm_probe.py:probe") == list(EVERY_TRIAL_IMPORTS)
     from_file = load_target(f"{ROOT}/tests/warm_probe.py:probe")  # the same, as a function
     assert trial_modules(from_file) == list(EVERY_TRIAL_IMPORTS)
+    # with GPUs, torch in advance but not a module that may ask CUDA about its devices before
+    # Ray has set the trial's CUDA_VISIBLE_DEVICES
+    gpu = Resources(cpu=1, gpu=0.5)
+    assert trial_modules("tests.warm_probe:probe", gpu) == [*EVERY_TRIAL_IMPORTS, "torch"]
+    assert trial_modules("fashion_mnist_mlp", gpu) == [*EVERY_TRIAL_IMPORTS, "torch"]
+    assert trial_modules(from_file, gpu) == list(EVERY_TRIAL_IMPORTS)
 
 
 def test_worker_threads_are_what_ray_sets_for_a_trial():
     """Ray's rule (ray._private.utils.set_omp_num_threads_if_unset): the trial's CPUs rounded
     down, at least one."""
-    assert [worker_threads(c)["OMP_NUM_THREADS"] for c in (0.25, 0.5, 1, 1.5, 2, 4)] == \
-        ["1", "1", "1", "1", "2", "4"]
+    assert [worker_threads(Resources(cpu=c))["OMP_NUM_THREADS"]
+            for c in (0.25, 0.5, 1, 1.5, 2, 4)] == ["1", "1", "1", "1", "2", "4"]
 
 
 @pytest.mark.ray

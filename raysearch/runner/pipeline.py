@@ -64,7 +64,7 @@ def run_sweep(sweep: Sweep, options: RunOptions | None = None) -> SweepResult:
     if options.name:
         sweep = dataclasses.replace(sweep, name=options.name)
     with scoped_environ(_tune_env(sweep)), ray_session(options, sweep.trainable,
-                                                               sweep.resources.cpu):
+                                                               sweep.resources):
         check_resources(sweep, options.autoscaling)
         run_dir = _new_run_dir(options.storage, sweep.name)  # only once Ray answered
         storage.write_text(storage.join(run_dir, SPEC_FILE),
@@ -95,7 +95,7 @@ def resume_sweep(run_dir: str, options: RunOptions | None = None,
     previous_wall_s = load(run_dir).summary.get("wall_time_s", 0.0)
     started = time.time()
     with scoped_environ(_tune_env(sweep)), ray_session(options, sweep.trainable,
-                                                               sweep.resources.cpu):
+                                                               sweep.resources):
         check_resources(sweep, options.autoscaling)
         check_storage_visible(run_dir)
         return _fit(sweep, run_dir, _restored_tuner(sweep, run_dir, options), options, started,

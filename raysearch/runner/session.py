@@ -25,6 +25,7 @@ from raysearch.runner.warm_workers import (
     worker_environment,
     worker_threads,
 )
+from raysearch.types import Resources
 
 DEFAULT_STORAGE = "runs"
 PROBE_TIMEOUT_S = 10.0
@@ -126,10 +127,10 @@ def probe(address: str, where: str, timeout: float = PROBE_TIMEOUT_S) -> None:
 
 @contextmanager
 def ray_session(options: RunOptions, trainable: object = None,
-                cpus_per_trial: float = 1.0) -> Iterator[None]:
+                resources: Resources | None = None) -> Iterator[None]:
     """Use the Ray already initialised in this process (tests, notebooks), else connect to the
     given cluster or start a private embedded one; shut down only what was started here. An
-    embedded Ray's workers are warmed for `trainable`'s trials of `cpus_per_trial` CPUs each
+    embedded Ray's workers are warmed for `trainable`'s trials, each asking for `resources`
     (runner.warm_workers)."""
     import ray
 
@@ -142,7 +143,8 @@ def ray_session(options: RunOptions, trainable: object = None,
         for name in QUIET_LOGGERS:
             logging.getLogger(name).setLevel(logging.ERROR)
     embedded = address == "local" and trainable is not None
-    modules = trial_modules(trainable) if trainable is not None else []
+    resources = resources or Resources()
+    modules = trial_modules(trainable, resources) if trainable is not None else []
     threading.Thread(target=_prefetch, args=(DRIVER_IMPORTS,), daemon=True).start()
     with ExitStack() as stack:
         if address == "local":
@@ -152,7 +154,7 @@ def ray_session(options: RunOptions, trainable: object = None,
         try:
             # Ray's processes keep the environment they start with: the threads variable only
             # for them, not for the driver's own torch (the test-set evaluation)
-            with scoped_environ(worker_threads(cpus_per_trial) if embedded else {}):
+            with scoped_environ(worker_threads(resources) if embedded else {}):
                 ray.init(address=address, include_dashboard=False,
                          log_to_driver=options.verbose,
                          logging_level=logging.INFO if options.verbose else logging.WARNING)

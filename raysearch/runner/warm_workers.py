@@ -14,7 +14,11 @@ What a worker imports in advance reads the environment before Ray sets a trial's
 Ray sets `OMP_NUM_THREADS` to the trial's CPUs when the trial's actor starts, and torch,
 imported earlier, would have sized its thread pool to every core of the machine (two trials on
 two cores: four threads; a skorch search ran 3x slower). So the embedded Ray's workers have
-that variable from their start (`worker_threads`), with the value Ray would set.
+that variable from their start (`worker_threads`), with the value Ray would set. Likewise Ray
+sets `CUDA_VISIBLE_DEVICES` to a trial's GPUs when it starts, and a module that asks torch
+about CUDA at its top (`torch.cuda.is_available()`) would fix the devices the process sees
+before that: for a sweep with GPUs, only torch itself (which looks at CUDA when first used) is
+imported in advance, the training function's own module in the trial.
 """
 
 from __future__ import annotations
@@ -24,6 +28,8 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from raysearch.types import Resources
+
 PRELOAD_ENV = "RAY_preload_python_modules"  # read by the raylet: modules its workers import
 EVERY_TRIAL_IMPORTS = ("ray.tune", "raysearch.runner.trainable")
 # Tune's runtime environment for trial actors (ray.tune.execution.class_cache), written out:
@@ -32,13 +38,16 @@ EVERY_TRIAL_IMPORTS = ("ray.tune", "raysearch.runner.trainable")
 TUNE_ACTOR_ENV = {"PL_DISABLE_FORK": "1"}
 
 
-def trial_modules(trainable: object) -> list[str]:
+def trial_modules(trainable: object, resources: Resources | None = None) -> list[str]:
     """What a trial imports before it trains: Tune, raysearch's wrapper, and the training
-    function's own module when workers can import it by name (not a file, not `__main__`)."""
+    function's own module when workers can import it by name (not a file, not `__main__`);
+    with GPUs, torch instead of that module (see the module's docstring)."""
     from raysearch.registry import importable_module
     from raysearch.spec.targets import resolve_trainable
 
     module = importable_module(resolve_trainable(trainable).reference)
+    if module and resources is not None and resources.gpu > 0:
+        module = "torch"
     return [*EVERY_TRIAL_IMPORTS, *([module] if module else [])]
 
 
@@ -48,11 +57,11 @@ def worker_environment(modules: list[str]) -> dict[str, str]:
     return {PRELOAD_ENV: ",".join(modules), **TUNE_ACTOR_ENV}
 
 
-def worker_threads(cpus_per_trial: float) -> dict[str, str]:
+def worker_threads(resources: Resources) -> dict[str, str]:
     """`OMP_NUM_THREADS` for an embedded Ray's workers, as Ray sets it in a trial's worker (the
     trial's CPUs rounded down, at least 1): there before the modules imported in advance read
     it. A value the user set is kept (`scoped_environ`), as Ray keeps it."""
-    return {"OMP_NUM_THREADS": str(max(math.floor(cpus_per_trial), 1))}
+    return {"OMP_NUM_THREADS": str(max(math.floor(resources.cpu), 1))}
 
 
 @contextmanager
