@@ -25,6 +25,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench.order import side_by_side
 from bench.output import save
 
 CHILD = r"""
@@ -83,9 +84,8 @@ def main() -> None:
         save({"seeds": args.seeds, "runs": runs, "summary": summarise(runs)}, Path(args.out))
         return
     by_tree: dict[str, list[dict]] = {tree: [] for tree in args.trees}
-    for seed in range(args.seeds):
-        for tree in args.trees if seed % 2 == 0 else args.trees[::-1]:
-            by_tree[tree].append(one(seed, tree))
+    for seed, tree in side_by_side(range(args.seeds), args.trees):
+        by_tree[tree].append(one(seed, tree))
     summaries = {tree: summarise(runs, f"{tree}: ") for tree, runs in by_tree.items()}
     save({"seeds": args.seeds, "trees": args.trees, "runs": by_tree, "summary": summaries},
          Path(args.out))

@@ -24,6 +24,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench.order import side_by_side
 from bench.output import save
 
 USER_MODULE = '''
@@ -97,9 +98,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as module_dir:
         Path(module_dir, "bench_user_module.py").write_text(USER_MODULE)
         by_tree: dict[str, list[dict]] = {tree: [] for tree in args.trees}
-        for seed in range(args.seeds):
-            for tree in args.trees if seed % 2 == 0 else args.trees[::-1]:
-                by_tree[tree].append(one(seed, args.epochs, module_dir, tree))
+        for seed, tree in side_by_side(range(args.seeds), args.trees):
+            by_tree[tree].append(one(seed, args.epochs, module_dir, tree))
     summary = {tree: summarise(runs, tree) for tree, runs in by_tree.items()}
     save({"date": time.strftime("%Y-%m-%d"), "seeds": args.seeds, "epochs": args.epochs,
           "cpus": os.cpu_count(), "runs": by_tree, "summary": summary}, args.out)

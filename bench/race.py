@@ -27,6 +27,7 @@ import time
 from pathlib import Path
 
 from bench.contenders import CONTENDERS, available
+from bench.order import side_by_side
 from bench.output import save
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -206,16 +207,12 @@ def main() -> None:
         folder.mkdir(parents=True, exist_ok=True)
         if args.grid:
             runs[GRID] = [run_grid(args.budget, args.epochs, folder)]
-        for k, seed in enumerate(args.seeds):
-            # a different order per seed, so a slow spell of the machine hits no one always
-            turn = k % max(1, len(args.contenders))
-            order = args.contenders[turn:] + args.contenders[:turn]
-            for name in order:
-                run = run_contender(name, seed, args.budget, folder)
-                runs[name].append(run)
-                best = max((a for _, a in run["events"]), default=None)
-                print(f"seed {seed} {name:28s} {len(run['events']):4d} results, best {best}",
-                      flush=True)
+        for seed, name in side_by_side(args.seeds, args.contenders):
+            run = run_contender(name, seed, args.budget, folder)
+            runs[name].append(run)
+            best = max((a for _, a in run["events"]), default=None)
+            print(f"seed {seed} {name:28s} {len(run['events']):4d} results, best {best}",
+                  flush=True)
     results = {"date": time.strftime("%Y-%m-%d"), "budget_s": args.budget,
                "seeds": args.seeds, "cpus": os.cpu_count(),
                "summary": {name: summarise(r, args.budget) for name, r in runs.items() if r},

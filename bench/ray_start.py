@@ -8,7 +8,7 @@ as `raysearch run` enters it before a sweep (its background imports compete with
 processes for the cores), and `ray.init` alone with the same environment for the embedded Ray
 (as on a machine with cores to spare). Each is run with raysearch's settings and with Ray's
 defaults for what raysearch changes (`EMBEDDED_RAY_ENV`; a value set beforehand is kept, so
-the child is given Ray's own), the four variants in turn, the order alternated per repeat.
+the child is given Ray's own), the four variants in turn, the order turned by one per repeat.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ import sys
 from pathlib import Path
 
 from bench.first_result import summarise
+from bench.order import side_by_side
 from bench.output import save
 
 # Ray's own values of what raysearch sets for an embedded Ray (src/ray/common/ray_config_def.h)
@@ -65,9 +66,8 @@ def main() -> None:
     args = parser.parse_args()
     variants = tuple(VARIANTS)
     runs: dict[str, list[dict]] = {v: [] for v in variants}
-    for i in range(args.repeat):
-        for variant in variants if i % 2 == 0 else variants[::-1]:
-            runs[variant].append(one(variant))
+    for _, variant in side_by_side(range(args.repeat), variants):
+        runs[variant].append(one(variant))
     summary = {v: summarise(runs[v], f"{v}: ") for v in variants}
     save({"repeat": args.repeat, "runs": runs, "summary": summary}, Path(args.out))
 

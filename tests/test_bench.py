@@ -21,6 +21,15 @@ def run(module: str, *args: str, timeout: int = 600) -> None:
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]
 
 
+def test_side_by_side_runs_each_once_per_round_in_turned_order():
+    from bench.order import side_by_side
+
+    assert list(side_by_side([7, 8, 9], ["a", "b", "c"])) == [
+        (7, "a"), (7, "b"), (7, "c"), (8, "b"), (8, "c"), (8, "a"), (9, "c"), (9, "a"), (9, "b")]
+    assert [n for _, n in side_by_side(range(3), ["old", "new"])] == \
+        ["old", "new", "new", "old", "old", "new"]  # two: alternated
+
+
 def test_overhead_bench(ray_session, tmp_path):
     out = tmp_path / "overhead.json"
     run("bench.overhead", "--n", "3", "--repeat", "1", "--address",
