@@ -9,7 +9,7 @@ Each seed runs a fresh process: `raysearch.run` of a small torch MLP on scikit-l
 (4 trials of `--epochs` epochs, 2 at a time on an embedded Ray of 2 CPUs) defined in a module
 on PYTHONPATH (as an installed package's would be: Ray's workers import it in advance), timed
 from the process' start to the end of the sweep. With `--trees`, every seed runs each source
-tree one after the other, the order alternated per seed.
+tree one after the other, the order alternated per seed (bench.order).
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ def train(config):
 '''
 
 CHILD = r"""
-import json, os, sys, tempfile, time
+import json, sys, tempfile
 import raysearch
 result = raysearch.run({"trainable": "bench_user_module:train", "method": "random",
                         "run_cap": 4, "seed": int(sys.argv[1]),
@@ -66,8 +66,8 @@ print("RESULT " + json.dumps({"threads": sorted({r["torch_threads"] for r in row
 """
 
 
-def one(seed: int, epochs: int, module_dir: str, tree: str | None = None) -> dict:
-    root = Path(tree or ".").resolve()
+def one(seed: int, epochs: int, module_dir: str, tree: str) -> dict:
+    root = Path(tree).resolve()
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([module_dir, str(root)])}
     env.pop("RAY_ADDRESS", None)
     start = time.perf_counter()
