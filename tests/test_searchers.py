@@ -58,3 +58,44 @@ def test_without_method_an_early_stopping_scheduler_gets_the_measured_best():
     assert resolved(scheduler={"type": "pbt"})[0] == "random"
     spec = digits_spec(scheduler={"type": "asha"})  # a method given is kept
     assert load_spec(spec).method == "random"
+
+
+@pytest.mark.parametrize("method", ["bayes", "optuna", "bohb"])
+def test_optuna_methods_leave_out_messages_that_mislead_in_a_sweep(method, monkeypatch):
+    """Optuna's "A new study created in memory" (the searcher's own study) and Tune's advice to
+    move training out of the space function (the time is the sampler's: the GP's first fit
+    imports torch) are not shown; the user's Optuna log level is left as it was."""
+    import logging
+    import warnings
+
+    import optuna
+    from ray.tune.search.optuna import OptunaSearch, optuna_search
+
+    from raysearch.search.optuna_search import SPACE_TIMING_WARNING
+    from raysearch.search.searchers import OptunaSpace
+
+    sweep = load_spec(digits_spec(method=method, parameters=MIXED))
+    records: list[logging.LogRecord] = []
+    handler = logging.Handler()
+    handler.emit = records.append
+    optuna.logging.get_logger("optuna").addHandler(handler)
+    monkeypatch.setattr(optuna_search, "DEFINE_BY_RUN_WARN_THRESHOLD_S", -1.0)  # every call
+    optuna.logging.set_verbosity(optuna.logging.INFO)
+    try:
+        def first_suggestion(searcher) -> list[str]:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                assert set(MIXED) - {"batch_size", "epochs"} <= set(searcher.suggest("t1"))
+            return [str(w.message) for w in caught if SPACE_TIMING_WARNING in str(w.message)]
+
+        searcher, _ = SEARCHERS.get(method).build(sweep.space, "val_accuracy", "max", 0)
+        assert not [r for r in records if "A new study created" in r.getMessage()]
+        assert first_suggestion(searcher) == []
+        assert optuna.logging.get_verbosity() == optuna.logging.INFO
+        # the same with Ray's OptunaSearch: both messages (the test can tell)
+        plain = OptunaSearch(space=OptunaSpace(sweep.space), metric="val_accuracy", mode="max")
+        assert [r for r in records if "A new study created" in r.getMessage()]
+        assert len(first_suggestion(plain)) == 1
+    finally:
+        optuna.logging.get_logger("optuna").removeHandler(handler)
+        optuna.logging.set_verbosity(optuna.logging.INFO)

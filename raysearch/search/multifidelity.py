@@ -18,6 +18,7 @@ from typing import Any
 
 from ray.tune.search import Searcher
 
+from raysearch.search.optuna_search import quiet_optuna
 from raysearch.search.searchers import OptunaSpace
 from raysearch.spec.space import Space
 from raysearch.types import is_finite_number
@@ -54,9 +55,12 @@ class BudgetTPE(Searcher):
     # ---------------------------------------------------------------- Searcher
 
     def suggest(self, trial_id: str) -> dict | None:
+        with quiet_optuna():  # a study per suggestion: Optuna would log each one's creation
+            return self._suggest(trial_id)
+
+    def _suggest(self, trial_id: str) -> dict:
         import optuna
 
-        optuna.logging.set_verbosity(optuna.logging.WARNING)
         seed = self._rng.randrange(2**31)  # a stream per sweep seed, not seed + count
         self._asked += 1
         direction = "maximize" if self.mode == "max" else "minimize"

@@ -136,9 +136,10 @@ class OptunaSpace:
 
 
 def _optuna(space: Space, metric: str, mode: str, sampler: Any) -> tuple[Any, dict]:
-    from ray.tune.search.optuna import OptunaSearch
+    from raysearch.search.optuna_search import SpecOptunaSearch
 
-    return OptunaSearch(space=OptunaSpace(space), metric=metric, mode=mode, sampler=sampler), {}
+    return SpecOptunaSearch(space=OptunaSpace(space), metric=metric, mode=mode,
+                            sampler=sampler), {}
 
 
 @SEARCHERS.register("bayes", cannot_express=_NORMAL_FAMILY | _BETA | _Q_LOG,
