@@ -48,3 +48,6 @@ def test_the_live_display_fits_an_80_column_terminal_and_shows_an_eta(tmp_path):
     line = reporter.trial_line(recorder.trials["abcdef_00001"])
     assert line.startswith("trial abcdef_00001 stopped early after 3 iterations: "
                            "val_accuracy_with_a_long_name 0.81 (best at iteration 2)")
+    one = {**recorder.trials["abcdef_00001"], "iterations": 1, "best_iteration": 1}
+    assert reporter.trial_line(one).startswith("trial abcdef_00001 stopped early after 1 "
+                                               "iteration: ")

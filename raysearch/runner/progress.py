@@ -104,7 +104,8 @@ class ProgressReporter(Callback):
         metric = self.recorder.metric.name if self.recorder.metric else None
         text = f"trial {row['trial_id']} {ENDED[row['status']]}"
         if row.get("iterations"):
-            text += f" after {row['iterations']} iterations"
+            n = row["iterations"]
+            text += f" after {n} iteration{'' if n == 1 else 's'}"
         value = row.get(BEST_PREFIX + metric) if metric else None
         if row["status"] == ERRORED:
             text += f": {row.get('error') or 'unknown error'}"
