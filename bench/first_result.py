@@ -8,9 +8,11 @@ Each seed runs a fresh process (`raysearch.run` of the shipped Fashion-MNIST MLP
 reports, from the moment the parent started it: imports done, sweep started (Ray up, the run
 folder's `summary.json` written), first trial's first result recorded (`history.parquet`),
 and that result's own training time (`time_s`): what is left is Ray's worker start, the
-trial's imports and shipping the data. With `--trees`, each seed runs every given source tree
-(a checkout of another commit, e.g. `git worktree add /tmp/before HEAD~1`) one after another,
-the order alternated per seed, and the summary is per tree.
+trial's imports and shipping the data. Then the end: `raysearch.run` returned (the sweep's
+epilogue done: test-set evaluation, report, Ray shut down) and the process exited. With
+`--trees`, each seed runs every given source tree (a checkout of another commit, e.g.
+`git worktree add /tmp/before HEAD~1`) one after another, the order alternated per seed, and
+the summary is per tree.
 """
 
 from __future__ import annotations
@@ -46,7 +48,8 @@ rows = sorted(result.history.to_pylist(), key=lambda r: r["timestamp"])
 marks["sweep_started"] = result.summary["started"] - t0
 marks["first_result"] = rows[0]["timestamp"] - t0
 marks["first_result_training_s"] = rows[0]["time_s"]
-print("MARKS " + json.dumps(marks))
+marks["returned"] = time.time() - t0
+print("MARKS " + json.dumps(marks), flush=True)
 """
 
 
@@ -58,8 +61,9 @@ def one(seed: int, tree: str | None = None) -> dict:
             env["PYTHONPATH"] = str(Path(tree).resolve())
         out = subprocess.run([sys.executable, "-c", CHILD, storage, str(seed)], env=env,
                              cwd=tree, capture_output=True, text=True, check=True).stdout
+        exited = time.time() - float(env["BENCH_T0"])
     (line,) = [x for x in out.splitlines() if x.startswith("MARKS ")]
-    return json.loads(line[len("MARKS "):])
+    return {**json.loads(line[len("MARKS "):]), "exited": exited}
 
 
 def summarise(runs: list[dict], prefix: str = "") -> dict:

@@ -130,7 +130,8 @@ def test_first_result_bench(tmp_path):
     out = tmp_path / "first_result.json"
     run("bench.first_result", "--seeds", "1", "--out", str(out))
     (row,) = json.loads(out.read_text())["runs"]
-    assert 0 < row["imported"] <= row["sweep_started"] < row["first_result"]
+    assert 0 < row["imported"] <= row["sweep_started"] < row["first_result"] < row["returned"] \
+        < row["exited"]
     assert row["first_result_training_s"] > 0
 
 

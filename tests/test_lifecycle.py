@@ -98,6 +98,57 @@ def test_without_an_address_a_private_ray_starts_even_when_one_runs(ray_session,
     assert trial["node"] and trial["node"] != ray_session.get_runtime_context().get_node_id()
 
 
+EPILOGUE_PROBE = r"""
+import json, sys, threading
+import psutil, ray
+import raysearch, raysearch.report
+from tests.conftest import digits_spec
+
+events = []
+
+def watched(name, function):
+    def call(*args, **kwargs):
+        events.append([name, "start", threading.current_thread().name])
+        try:
+            return function(*args, **kwargs)
+        finally:
+            events.append([name, "end", threading.current_thread().name])
+    return call
+
+ray.shutdown = watched("ray.shutdown", ray.shutdown)
+raysearch.report.write_report = watched("report", raysearch.report.write_report)
+for name in ("first", "second"):
+    result = raysearch.run(digits_spec(name=name, run_cap=1), storage=sys.argv[1], quiet=True)
+    events.append(["returned", ray.is_initialized(), "test" in result.summary,
+                   [p.name() for p in psutil.Process().children(recursive=True)]])
+print("PROBE " + json.dumps(events))
+"""
+
+
+@pytest.mark.slow
+def test_the_epilogue_runs_while_the_embedded_ray_shuts_down_and_run_returns_without_it(
+        tmp_path):
+    """The test-set evaluation and the report need no Ray: Ray's shutdown starts, in a thread of
+    its own, before them; `raysearch.run` returns once Ray is gone (nothing of it left), so a
+    second sweep in the same process starts its own."""
+    env = {k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"}
+    proc = subprocess.run([sys.executable, "-c", EPILOGUE_PROBE, str(tmp_path)], cwd=ROOT,
+                          capture_output=True, text=True, env={**env, "PYTHONPATH": str(ROOT)},
+                          timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    (line,) = [x for x in proc.stdout.splitlines() if x.startswith("PROBE ")]
+    events = [tuple(e[:2]) if e[0] != "returned" else tuple(e) for e in json.loads(
+        line[len("PROBE "):])]
+    one_sweep = [("ray.shutdown", "start"), ("report", "start"), ("report", "end"),
+                 ("ray.shutdown", "end"), ("returned", False, True, [])]
+    shutdown_first = [("ray.shutdown", "start"), ("ray.shutdown", "end"), ("report", "start"),
+                      ("report", "end"), ("returned", False, True, [])]  # a fast shutdown
+    first, second = events[:5], events[5:]
+    assert first in (one_sweep, shutdown_first) and second in (one_sweep, shutdown_first), events
+    threads = {e[2] for e in json.loads(line[len("PROBE "):]) if e[0] == "ray.shutdown"}
+    assert threads == {"raysearch-ray-shutdown"}
+
+
 @pytest.mark.usefixtures("ray_session")
 def test_python_result_object_and_summary(storage, capsys):
     result = raysearch.run(digits_spec(run_cap=2), storage=storage, name="renamed")

@@ -28,6 +28,6 @@ def evaluate_best(result: SweepResult) -> dict[str, Any] | None:
         return None
     data = load_target(facts.load_data)() if facts.load_data is not None else None
     metrics = load_target(facts.evaluate)(best.config, best.checkpoint, data)
-    logger.info("best trial %s on the held-out test set: %s", best.trial_id, metrics)
+    logger.debug("best trial %s on the held-out test set: %s", best.trial_id, metrics)
     return {"trial_id": best.trial_id, "iteration": best.checkpoint_iteration,
             **{k: float(v) for k, v in metrics.items()}}

@@ -11,6 +11,7 @@ before the run folder is made, so a cluster that does not answer leaves nothing 
 from __future__ import annotations
 
 import dataclasses
+import gc
 import json
 import os
 import signal
@@ -50,7 +51,14 @@ from raysearch.runner.callback_usage import callback_usage_without_imports
 from raysearch.runner.checks import check_resources, check_storage_visible
 from raysearch.runner.failures import explain, quiet_ray_logs
 from raysearch.runner.interrupt import stop_on_signals
-from raysearch.runner.session import DEFAULT_STORAGE, TUNE_ENV, RunOptions, ray_session, scoped_environ
+from raysearch.runner.session import (
+    DEFAULT_STORAGE,
+    TUNE_ENV,
+    RaySession,
+    RunOptions,
+    ray_session,
+    scoped_environ,
+)
 from raysearch.spec import Sweep, load_spec
 
 __all__ = ["run_sweep", "resume_sweep", "RunOptions", "DEFAULT_STORAGE"]
@@ -64,7 +72,7 @@ def run_sweep(sweep: Sweep, options: RunOptions | None = None) -> SweepResult:
     if options.name:
         sweep = dataclasses.replace(sweep, name=options.name)
     with scoped_environ(_tune_env(sweep)), ray_session(options, sweep.trainable,
-                                                               sweep.resources):
+                                                       sweep.resources) as session:
         check_resources(sweep, options.autoscaling)
         run_dir = _new_run_dir(options.storage, sweep.name)  # only once Ray answered
         storage.write_text(storage.join(run_dir, SPEC_FILE),
@@ -78,7 +86,8 @@ def run_sweep(sweep: Sweep, options: RunOptions | None = None) -> SweepResult:
         except ClusterError:
             storage.delete_dir(run_dir)  # nothing ran: leave nothing behind
             raise
-        return _fit(sweep, run_dir, _tuner(sweep, run_dir, options), options, started)
+        return _fit(sweep, run_dir, lambda: _tuner(sweep, run_dir, options), options, session,
+                    started)
 
 
 def resume_sweep(run_dir: str, options: RunOptions | None = None,
@@ -95,11 +104,11 @@ def resume_sweep(run_dir: str, options: RunOptions | None = None,
     previous_wall_s = load(run_dir).summary.get("wall_time_s", 0.0)
     started = time.time()
     with scoped_environ(_tune_env(sweep)), ray_session(options, sweep.trainable,
-                                                               sweep.resources):
+                                                       sweep.resources) as session:
         check_resources(sweep, options.autoscaling)
         check_storage_visible(run_dir)
-        return _fit(sweep, run_dir, _restored_tuner(sweep, run_dir, options), options, started,
-                    previous_wall_s)
+        return _fit(sweep, run_dir, lambda: _restored_tuner(sweep, run_dir, options), options,
+                    session, started, previous_wall_s)
 
 
 def _tune_env(sweep: Sweep) -> dict[str, str]:
@@ -138,11 +147,16 @@ def _pickle(function: Callable) -> bytes:
     return cloudpickle.dumps(function)
 
 
-def _fit(sweep: Sweep, run_dir: str, tuner: Any, options: RunOptions, started: float,
-         previous_wall_s: float = 0.0) -> SweepResult:
+def _fit(sweep: Sweep, run_dir: str, make_tuner: Callable[[], Any], options: RunOptions,
+         session: RaySession, started: float, previous_wall_s: float = 0.0) -> SweepResult:
     """Run the Tuner; a first SIGINT/SIGTERM stops it cleanly (see runner.interrupt); an error
-    that stops Tune itself becomes one line per problem (the traceback with --verbose)."""
+    that stops Tune itself becomes one line per problem (the traceback with --verbose). The
+    epilogue (`_finish`: test-set evaluation, report) needs no Ray: it runs while Ray shuts
+    down, once the Tuner and every Ray object it held are gone (freeing one while Ray shuts
+    down would end the process)."""
     logger.info("run folder: %s", run_dir)
+    problems = None
+    tuner = make_tuner()
     try:
         with quiet_ray_logs(options.verbose), stop_on_signals() as interrupt, \
                 callback_usage_without_imports():
@@ -151,6 +165,10 @@ def _fit(sweep: Sweep, run_dir: str, tuner: Any, options: RunOptions, started: f
         if options.verbose:
             raise
         problems = explain(exc, sweep.metric_name, run_dir)
+    del tuner
+    gc.collect()
+    session.close_early()
+    if problems is not None:
         result = _finish(run_dir, started, previous_wall_s, None, failed=problems)
         raise SweepFailed(problems, result) from None
     result = _finish(run_dir, started, previous_wall_s, interrupt.signal_number)

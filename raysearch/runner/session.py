@@ -1,10 +1,12 @@
 """Where a sweep runs: the Ray it uses, and the environment Ray Tune reads while it runs.
 
 Without `--address` and `RAY_ADDRESS`, a private embedded Ray starts and stops with the sweep,
-even when another Ray runs on the machine (Ray's own default would join it). An address that
-does not answer fails within seconds, naming it. Tune reads a few settings from environment
-variables on the driver; they are set for the duration of the sweep only and restored
-afterwards, so nothing leaks into the user's process.
+even when another Ray runs on the machine (Ray's own default would join it). Once Tune is done
+the sweep's epilogue (its test-set evaluation and report, which need no Ray) runs while Ray
+shuts down (`RaySession.close_early`: most of Ray's shutdown is waiting, ~1 s, for its
+processes to exit). An address that does not answer fails within seconds, naming it. Tune
+reads a few settings from environment variables on the driver; they are set for the duration
+of the sweep only and restored afterwards, so nothing leaks into the user's process.
 """
 
 from __future__ import annotations
@@ -125,9 +127,37 @@ def probe(address: str, where: str, timeout: float = PROBE_TIMEOUT_S) -> None:
                            f"an embedded local Ray") from None
 
 
+class RaySession:
+    """What `ray_session` yields: the Ray connection it made, if any, to close early."""
+
+    def __init__(self, connected_here: bool):
+        self.connected_here = connected_here
+        self._closing: threading.Thread | None = None
+
+    def close_early(self) -> None:
+        """Ray is not needed any more (Tune has finished): a Ray connected or started here shuts
+        down in the background while the driver goes on; the session's end waits for it."""
+        if self.connected_here and self._closing is None:
+            import ray
+
+            self._closing = threading.Thread(target=ray.shutdown, name="raysearch-ray-shutdown")
+            self._closing.start()
+
+    def close(self) -> None:
+        """Shut down a Ray connected or started here, or wait for `close_early`'s to finish."""
+        if not self.connected_here:
+            return
+        if self._closing is None:
+            import ray
+
+            ray.shutdown()
+        else:
+            self._closing.join()
+
+
 @contextmanager
 def ray_session(options: RunOptions, trainable: object = None,
-                resources: Resources | None = None) -> Iterator[None]:
+                resources: Resources | None = None) -> Iterator[RaySession]:
     """Use the Ray already initialised in this process (tests, notebooks), else connect to the
     given cluster or start a private embedded one; shut down only what was started here. An
     embedded Ray's workers are warmed for `trainable`'s trials, each asking for `resources`
@@ -135,7 +165,7 @@ def ray_session(options: RunOptions, trainable: object = None,
     import ray
 
     if ray.is_initialized():
-        yield
+        yield RaySession(connected_here=False)
         return
     address, where = resolve_address(options.address)
     probe(address, where)
@@ -161,9 +191,10 @@ def ray_session(options: RunOptions, trainable: object = None,
         except (ConnectionError, RuntimeError, TimeoutError, ValueError) as exc:
             last = (str(exc).strip().splitlines() or [type(exc).__name__])[-1]
             raise ClusterError(f"{where}: cannot connect to Ray: {last}") from None
+        session = RaySession(connected_here=True)
         try:
             if embedded:
                 stack.enter_context(trial_actors_on_warm_workers())
-            yield
+            yield session
         finally:
-            ray.shutdown()
+            session.close()
