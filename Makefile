@@ -55,6 +55,7 @@ bench: setup
 	$(BIN)/python -m bench.optuna_roundtrip --trials 20 --calls 20 --out bench/results/optuna_roundtrip.json
 	$(BIN)/python -m bench.sklearn_search --seeds 0 1 2 --out bench/results/sklearn_search.json
 	$(BIN)/python -m bench.first_result --seeds 5 --out bench/results/first_result.json
+	$(BIN)/python -m bench.cli_exit --repeat 6 --out bench/results/cli_exit.json
 	$(BIN)/python -m bench.ray_start --repeat 12 --out bench/results/ray_start.json
 	$(BIN)/python -m bench.preloaded_torch --seeds 4 --out bench/results/preloaded_torch_now.json
 	$(BIN)/python -m bench.driver_load --trials 1000 --iterations 100 --checkpoint-every 10 \

@@ -1,5 +1,3 @@
-import sys
+from raysearch.cli import console
 
-from raysearch.cli import main
-
-sys.exit(main())
+console()

@@ -8,11 +8,13 @@ Notices (`RaysearchNotice` warnings) print as `raysearch: note: ...` lines.
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 import os
 import sys
 import warnings
 from collections.abc import Sequence
+from typing import NoReturn
 
 from raysearch.errors import ClusterError, RaysearchNotice, SpecError, SweepFailed, SweepInterrupted
 from raysearch.log import set_verbosity
@@ -152,6 +154,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         except KeyboardInterrupt:
             print("raysearch: interrupted", file=sys.stderr)
             return 130
+
+
+def console() -> NoReturn:
+    """The `raysearch` command (and `python -m raysearch`): `main`, then the exit. After a sweep
+    the process holds torch's, Ray's and pyarrow's objects, and Python's finalisation would
+    walk them all with its garbage collector (~1 s, measured: BENCHMARKS.md §8) before the
+    shell gets its prompt back. They are frozen out of that collection instead (`gc.freeze`):
+    atexit handlers still run and objects still go when their last reference does; only
+    garbage in reference cycles is left to the operating system, as `os._exit` would leave
+    everything."""
+    code = main()
+    gc.freeze()
+    sys.exit(code)
 
 
 def _print_problems(problems: list[str]) -> None:

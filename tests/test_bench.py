@@ -166,3 +166,12 @@ def test_preloaded_torch_bench(tmp_path):
     ((row,),) = json.loads(out.read_text())["runs"].values()
     assert row["results"] == 4 and row["wall_s"] > 0
     assert row["threads"] == [1]  # each trial's one CPU, though torch came in before the trial
+
+
+def test_cli_exit_bench(tmp_path):
+    out = tmp_path / "cli_exit.json"
+    run("bench.cli_exit", "--repeat", "1", "--storage", str(tmp_path / "runs"), "--out", str(out))
+    runs = json.loads(out.read_text())["runs"]
+    assert set(runs) == {"console", "plain exit"} and all(len(v) == 1 and v[0] > 0
+                                                          for v in runs.values())
+    assert len(list((tmp_path / "runs").iterdir())) == 2  # both ran the sweep to its end

@@ -175,6 +175,24 @@ def test_version_and_single_error_prefix(capsys):
     assert err.count("raysearch") == 2  # the prefix once, and the help hint
 
 
+@pytest.mark.parametrize("spec, code", [("examples/digits.yaml", 0), ("pyproject.toml", 2)])
+def test_the_command_exits_with_mains_code_its_objects_frozen_out_of_the_last_collection(
+        spec, code):
+    """`raysearch` (the installed command and `python -m raysearch`) is `main`, then a quick
+    exit: atexit handlers still run, and what the process holds is frozen (gc.freeze) so that
+    Python's finalisation does not walk it."""
+    probe = ("import atexit, gc; atexit.register(lambda: print('FROZEN', gc.get_freeze_count()));"
+             "import runpy; runpy.run_module('raysearch', run_name='__main__')")
+    proc = subprocess.run([sys.executable, "-c", probe, "validate", spec], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == code, proc.stderr
+    (frozen,) = [int(line.split()[1]) for line in proc.stdout.splitlines()
+                 if line.startswith("FROZEN")]
+    assert frozen > 1000
+    script = Path(sys.executable).with_name("raysearch")
+    assert "from raysearch.cli import console" in script.read_text()
+
+
 BAD_TRAINABLES = '''
 from ray import tune
 
