@@ -2,11 +2,12 @@
 
     python -m bench.cli_exit --repeat 6 --out bench/results/cli_exit.json
 
-Each repeat runs `raysearch run examples/digits.yaml --quiet` in a fresh process twice, the
-order alternated: once as the command ends (`raysearch.cli.console`: `main`, then its objects
-frozen out of Python's last garbage collection) and once as a plain `sys.exit(main())`, as the
-command ended before. The child notes the moment `main` returned; the parent, the moment the
-process was gone. Both runs use this tree, so no second checkout is needed.
+Each repeat runs `raysearch run SPEC --quiet` (default `examples/digits.yaml`) in a fresh
+process twice, the order alternated: once as the command ends (`raysearch.cli.console`:
+`main`, then its objects frozen out of Python's last garbage collection) and once as a plain
+`sys.exit(main())`, as the command ended before. The child notes the moment `main` returned;
+the parent, the moment the process was gone. Both runs use this tree, so no second checkout is
+needed.
 """
 
 from __future__ import annotations
@@ -37,11 +38,10 @@ sys.exit(code)
 WAYS = ("console", "plain exit")
 
 
-def one(way: str, storage: str) -> float:
+def one(way: str, spec: str, storage: str) -> float:
     """Seconds from `main`'s return to the process's end."""
-    proc = subprocess.Popen([sys.executable, "-c", CHILD, way.split()[0], "run",
-                             str(ROOT / "examples" / "digits.yaml"), "--quiet", "--storage",
-                             storage], cwd=ROOT, stdout=subprocess.PIPE,
+    proc = subprocess.Popen([sys.executable, "-c", CHILD, way.split()[0], "run", spec,
+                             "--quiet", "--storage", storage], cwd=ROOT, stdout=subprocess.PIPE,
                             stderr=subprocess.DEVNULL, text=True,
                             env={k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"})
     out, _ = proc.communicate()
@@ -57,12 +57,13 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeat", type=int, default=6)
     parser.add_argument("--out", default=str(ROOT / "bench" / "results" / "cli_exit.json"))
+    parser.add_argument("--spec", default=str(ROOT / "examples" / "digits.yaml"))
     parser.add_argument("--storage", default=None, help="run folders (default: a temporary one)")
     args = parser.parse_args()
     runs: dict[str, list[float]] = {way: [] for way in WAYS}
     with tempfile.TemporaryDirectory() as tmp:
         for _, way in side_by_side(range(args.repeat), WAYS):
-            runs[way].append(one(way, args.storage or tmp))
+            runs[way].append(one(way, args.spec, args.storage or tmp))
     summary = {way: {"median": statistics.median(v), "min": min(v), "max": max(v)}
                for way, v in runs.items()}
     for way, s in summary.items():

@@ -9,8 +9,9 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, digits_spec
 
 pytestmark = pytest.mark.bench
 
@@ -169,8 +170,11 @@ def test_preloaded_torch_bench(tmp_path):
 
 
 def test_cli_exit_bench(tmp_path):
-    out = tmp_path / "cli_exit.json"
-    run("bench.cli_exit", "--repeat", "1", "--storage", str(tmp_path / "runs"), "--out", str(out))
+    out, spec = tmp_path / "cli_exit.json", tmp_path / "one.yaml"
+    spec.write_text(yaml.safe_dump(digits_spec(run_cap=1, parameters={
+        **digits_spec()["parameters"], "epochs": {"value": 1}})))
+    run("bench.cli_exit", "--repeat", "1", "--spec", str(spec), "--storage",
+        str(tmp_path / "runs"), "--out", str(out))
     runs = json.loads(out.read_text())["runs"]
     assert set(runs) == {"console", "plain exit"} and all(len(v) == 1 and v[0] > 0
                                                           for v in runs.values())
