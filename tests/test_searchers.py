@@ -80,6 +80,7 @@ def test_optuna_methods_leave_out_messages_that_mislead_in_a_sweep(method, monke
     handler.emit = records.append
     optuna.logging.get_logger("optuna").addHandler(handler)
     monkeypatch.setattr(optuna_search, "DEFINE_BY_RUN_WARN_THRESHOLD_S", -1.0)  # every call
+    level = optuna.logging.get_verbosity()
     optuna.logging.set_verbosity(optuna.logging.INFO)
     try:
         def first_suggestion(searcher) -> list[str]:
@@ -98,4 +99,4 @@ def test_optuna_methods_leave_out_messages_that_mislead_in_a_sweep(method, monke
         assert len(first_suggestion(plain)) == 1
     finally:
         optuna.logging.get_logger("optuna").removeHandler(handler)
-        optuna.logging.set_verbosity(optuna.logging.INFO)
+        optuna.logging.set_verbosity(level)  # the rest of the session as it was
