@@ -210,6 +210,53 @@ def test_sqlite_study_continues_after_the_driver_is_killed(tmp_path):
     assert sorted(r["config.optuna_trial"] for r in rows) == [t.number for t in new]
 
 
+SHUTDOWN_PROBE = r"""
+import json, sys, threading
+import optuna, ray
+import raysearch, raysearch.optuna
+from tests import optuna_objectives as objectives
+
+optuna.logging.set_verbosity(optuna.logging.WARNING)
+seen = []
+shutdown = ray.shutdown
+
+def watched(*args, **kwargs):
+    seen.append({"threads": sorted(t.name for t in threading.enumerate()
+                                   if t.name.startswith("raysearch-optuna")),
+                 "mailboxes": [a["name"] for a in ray.util.list_named_actors(all_namespaces=True)]})
+    return shutdown(*args, **kwargs)
+
+ray.shutdown = watched
+for n in range(2):  # two studies in one process, each on its own embedded Ray
+    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=n))
+    raysearch.optuna.optimize(study, objectives.quadratic, n_trials=2, storage=sys.argv[1],
+                              quiet=True)
+    seen.append({"states": [t.state.name for t in study.trials],
+                 "threads": [t.name for t in threading.enumerate()
+                             if t.name.startswith("raysearch-")]})
+print("PROBE " + json.dumps(seen))
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.ray
+def test_the_study_thread_and_mailbox_are_gone_before_an_embedded_ray_shuts_down(tmp_path):
+    """The driver's thread polling the mailbox actor stops, and the actor is killed, before
+    the sweep's own Ray shuts down (in the background, during the epilogue): Ray ends the
+    process when it is called while it shuts down (CI saw exit 1: "The core worker has already
+    been shutdown")."""
+    env = {k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"}
+    proc = subprocess.run([sys.executable, "-c", SHUTDOWN_PROBE, str(tmp_path)], cwd=ROOT,
+                          capture_output=True, text=True, env={**env, "PYTHONPATH": str(ROOT)},
+                          timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    (line,) = [x for x in proc.stdout.splitlines() if x.startswith("PROBE ")]
+    seen = json.loads(line[len("PROBE "):])
+    at_shutdown = {"threads": [], "mailboxes": []}
+    after = {"states": ["COMPLETE", "COMPLETE"], "threads": []}
+    assert seen == [at_shutdown, after, at_shutdown, after], seen
+
+
 def test_timeout_ends_an_open_ended_run(ray_session, storage, monkeypatch):
     """No n_trials, a timeout: trials start until it passes, then the run ends (as
     study.optimize(timeout=...) does)."""

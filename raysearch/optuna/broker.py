@@ -64,6 +64,8 @@ class StudyServer:
     def __init__(self, study: Any, name: str, on_end: Callable[..., Any]) -> None:
         import ray
 
+        from raysearch.runner.session import before_ray_shutdown
+
         self.study = study
         self.trials: dict[int, Any] = {}  # trial number -> the study's optuna.Trial
         self.on_end = on_end
@@ -72,6 +74,7 @@ class StudyServer:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._serve, name="raysearch-optuna", daemon=True)
         self._thread.start()
+        before_ray_shutdown(self.close)
 
     def _serve(self) -> None:
         import ray
@@ -83,7 +86,11 @@ class StudyServer:
             except Exception:  # Ray is shutting down
                 return
             if calls:
-                self.mailbox.answer.remote([self._run(*call) for call in calls])
+                answers = [self._run(*call) for call in calls]
+                try:
+                    self.mailbox.answer.remote(answers)
+                except Exception:  # the mailbox is killed: the sweep has ended
+                    return
 
     def _run(self, call_id: int, number: int, target: str, name: str, args: tuple,
              kwargs: dict) -> tuple[int, bool, Any]:
@@ -98,17 +105,20 @@ class StudyServer:
             return call_id, False, exc
 
     def close(self) -> None:
+        """Stop answering and kill the mailbox (which ends the thread's poll at once); once
+        only, before Ray shuts down (runner.session.before_ray_shutdown) or after the sweep."""
         import ray
 
+        if self._stop.is_set():
+            return
         self._stop.set()
+        if ray.is_initialized():  # else Ray is down, the mailbox with it: calling Ray now would
+            try:  # start or join one (Ray's auto-init), and hang on a dead address
+                ray.kill(self.mailbox)
+            except Exception:  # noqa: BLE001 - already gone
+                pass
         self._thread.join(timeout=2 * POLL_S + 5)
         self.study._thread_local.in_optimize_loop = False
-        if not ray.is_initialized():  # Ray is down, the mailbox with it: calling Ray now would
-            return  # start or join one (Ray's auto-init), and hang on a dead address
-        try:
-            ray.kill(self.mailbox)
-        except Exception:
-            pass
 
 
 def caller(name: str) -> Callable[[int, str, str, tuple, dict], Any]:

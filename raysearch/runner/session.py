@@ -4,7 +4,9 @@ Without `--address` and `RAY_ADDRESS`, a private embedded Ray starts and stops w
 even when another Ray runs on the machine (Ray's own default would join it). Once Tune is done
 the sweep's epilogue (its test-set evaluation and report, which need no Ray) runs while Ray
 shuts down (`RaySession.close_early`: most of Ray's shutdown is waiting, ~1 s, for its
-processes to exit). An address that does not answer fails within seconds, naming it. Tune
+processes to exit); whatever outlives Tune and calls Ray (a front-end's thread polling an
+actor) is released first (`before_ray_shutdown`). An address that does not answer fails within
+seconds, naming it. Tune
 reads a few settings from environment variables on the driver; they are set for the duration
 of the sweep only and restored afterwards, so nothing leaks into the user's process.
 """
@@ -16,7 +18,7 @@ import logging
 import os
 import socket
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 
@@ -133,6 +135,17 @@ class RaySession:
     def __init__(self, connected_here: bool):
         self.connected_here = connected_here
         self._closing: threading.Thread | None = None
+        self._releases: list[Callable[[], None]] = []
+
+    def _release(self) -> None:
+        """Run what `before_ray_shutdown` registered, newest first, each once."""
+        while self._releases:
+            release = self._releases.pop()
+            try:
+                release()
+            except Exception:  # noqa: BLE001 - Ray shuts down regardless; say why with -v
+                logging.getLogger(__name__).debug("releasing %r before Ray's shutdown",
+                                                  release, exc_info=True)
 
     def close_early(self) -> None:
         """Ray is not needed any more (Tune has finished): a Ray connected or started here shuts
@@ -140,6 +153,7 @@ class RaySession:
         if self.connected_here and self._closing is None:
             import ray
 
+            self._release()
             self._closing = threading.Thread(target=ray.shutdown, name="raysearch-ray-shutdown")
             self._closing.start()
 
@@ -150,9 +164,22 @@ class RaySession:
         if self._closing is None:
             import ray
 
+            self._release()
             ray.shutdown()
         else:
             self._closing.join()
+
+
+_current: RaySession | None = None  # the sweep's session while `ray_session` runs
+
+
+def before_ray_shutdown(release: Callable[[], None]) -> None:
+    """Run `release` before the Ray this sweep started or connected to shuts down. Whatever
+    calls Ray outside Tune (a thread polling an actor, an actor to kill) must stop first: Ray
+    ends the whole process when it is called while it shuts down. On a Ray the caller owns
+    (already initialised) nothing shuts down and nothing is run: the caller releases its own."""
+    if _current is not None and _current.connected_here:
+        _current._releases.append(release)
 
 
 @contextmanager
@@ -165,7 +192,8 @@ def ray_session(options: RunOptions, trainable: object = None,
     import ray
 
     if ray.is_initialized():
-        yield RaySession(connected_here=False)
+        with _as_current(RaySession(connected_here=False)) as session:
+            yield session
         return
     address, where = resolve_address(options.address)
     probe(address, where)
@@ -195,6 +223,17 @@ def ray_session(options: RunOptions, trainable: object = None,
         try:
             if embedded:
                 stack.enter_context(trial_actors_on_warm_workers())
-            yield session
+            with _as_current(session):
+                yield session
         finally:
             session.close()
+
+
+@contextmanager
+def _as_current(session: RaySession) -> Iterator[RaySession]:
+    global _current
+    outer, _current = _current, session
+    try:
+        yield session
+    finally:
+        _current = outer
