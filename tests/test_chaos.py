@@ -19,6 +19,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -174,7 +175,10 @@ def small_disk(tmp_path):
     subprocess.run(["umount", "-l", str(mount)], check=False)
 
 
-def test_a_full_disk_keeps_the_tables_whole_and_says_so(ray_session, small_disk, capsys):
+def test_a_full_disk_keeps_the_tables_whole_and_says_so(ray_session, small_disk, capsys,
+                                                        monkeypatch):
+    threads_failed = []  # what would reach the terminal as a thread's traceback
+    monkeypatch.setattr(threading, "excepthook", threads_failed.append)
     spec = small_disk.parent / "full.yaml"
     spec.write_text(yaml.safe_dump(digits_spec(
         name="full", run_cap=2, checkpoint={"every": 1, "keep": 1000}, max_failures=3,
@@ -183,6 +187,7 @@ def test_a_full_disk_keeps_the_tables_whole_and_says_so(ray_session, small_disk,
     err = capsys.readouterr().err
     (run_dir,) = small_disk.iterdir()
     assert code == 1 and "Traceback" not in err, err
+    assert not threads_failed, [repr(args.exc_value) for args in threads_failed]
     assert f"the disk holding {run_dir} is full" in err, err
     rows = history(run_dir)  # whole, readable
     assert rows and len({(r["trial_id"], r["iteration"]) for r in rows}) == len(rows)

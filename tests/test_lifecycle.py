@@ -3,11 +3,13 @@ result object, the name and version."""
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import signal
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -17,6 +19,7 @@ import yaml
 import raysearch
 from raysearch.cli import main
 from raysearch.results import read_rows
+from raysearch.runner.failures import quiet_ray_logs
 from tests.conftest import ROOT, digits_spec
 from tests.test_resume import max_iteration, wait_for
 
@@ -151,6 +154,35 @@ def test_the_epilogue_runs_while_the_embedded_ray_shuts_down_and_run_returns_wit
     threads = {e[0]: e[2] for e in raw if e[0] != "returned"}
     assert threads == {"close_early": "MainThread", "report": "MainThread",
                        "ray.shutdown": "raysearch-ray-shutdown"}
+
+
+def test_a_full_disk_in_a_background_thread_adds_no_traceback_to_the_sweeps_one_line(
+        monkeypatch):
+    """tensorboardX flushes its event files in a thread of its own: on a full disk, the sweep
+    stops with one line and that thread's traceback must not follow it (CI's chaos run printed
+    one). Any other error in a thread shows as Python shows it; --verbose and the time after
+    the sweep are left alone."""
+    shown = []
+    monkeypatch.setattr(threading, "excepthook",
+                        lambda args: shown.append(type(args.exc_value).__name__))
+
+    def in_a_thread(exc: BaseException) -> None:
+        def fail() -> None:
+            raise exc
+        thread = threading.Thread(target=fail)
+        thread.start()
+        thread.join()
+
+    full = OSError(errno.ENOSPC, "No space left on device")
+    with quiet_ray_logs(verbose=False):
+        in_a_thread(full)
+        in_a_thread(ValueError("a bug"))
+        in_a_thread(OSError(errno.EACCES, "Permission denied"))
+    assert shown == ["ValueError", "PermissionError"]
+    in_a_thread(full)
+    with quiet_ray_logs(verbose=True):
+        in_a_thread(full)
+    assert shown == ["ValueError", "PermissionError", "OSError", "OSError"]
 
 
 @pytest.mark.usefixtures("ray_session")

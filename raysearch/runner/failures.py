@@ -5,7 +5,9 @@ problem, instead of Ray's traceback; keep Tune's own per-trial tracebacks out of
 from __future__ import annotations
 
 import ast
+import errno
 import logging
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -19,12 +21,15 @@ TUNE_LOGGERS = ("ray.tune.execution.tune_controller", "ray.tune.tune",
                 # the ResultGrid `Tuner.fit` returns (raysearch reads its own tables) warns
                 # about trials the time budget cut before their first result
                 "ray.tune.analysis.experiment_analysis")
+DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
 MISSING_METRIC = "Trial returned a result which did not include the specified metric"
 
 
 @contextmanager
 def quiet_ray_logs(verbose: bool) -> Iterator[None]:
-    """Silence Tune's own error logging for the sweep (restored afterwards)."""
+    """Silence Tune's own error logging for the sweep (restored afterwards), and a full disk
+    in a background thread of the driver (tensorboardX flushes its event files in one): the
+    sweep stops on it with one line (`explain`), not that thread's traceback as well."""
     if verbose:
         yield
         return
@@ -32,9 +37,18 @@ def quiet_ray_logs(verbose: bool) -> Iterator[None]:
     levels = [lg.level for lg in loggers]
     for lg in loggers:
         lg.setLevel(logging.CRITICAL)
+    shown = threading.excepthook
+
+    def hook(args: threading.ExceptHookArgs) -> None:
+        if not (isinstance(args.exc_value, OSError) and args.exc_value.errno in DISK_FULL):
+            shown(args)
+
+    threading.excepthook = hook
     try:
         yield
     finally:
+        if threading.excepthook is hook:
+            threading.excepthook = shown
         for lg, level in zip(loggers, levels, strict=True):
             lg.setLevel(level)
 
