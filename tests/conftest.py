@@ -49,6 +49,23 @@ def ray_session():
     ray.shutdown()
 
 
+def ray_objects_in_cycles(kept: list) -> list[str]:
+    """The types of Ray's objects that only Python's cycle collector would free, found without
+    freeing anything (they stay in `kept`): what `ray.shutdown` must not meet, since freeing
+    one while Ray shuts down ends the process. For probes that watch `ray.shutdown`."""
+    import gc
+
+    gc.set_debug(gc.DEBUG_SAVEALL)
+    try:
+        gc.collect()
+    finally:
+        gc.set_debug(0)
+    kept.extend(gc.garbage)
+    gc.garbage.clear()
+    return sorted({f"{type(o).__module__}.{type(o).__name__}" for o in kept
+                   if type(o).__module__.partition(".")[0] == "ray"})
+
+
 @pytest.fixture
 def storage(tmp_path: Path) -> str:
     return str(tmp_path / "runs")

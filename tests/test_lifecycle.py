@@ -105,9 +105,9 @@ EPILOGUE_PROBE = r"""
 import json, sys, threading
 import psutil, ray
 import raysearch, raysearch.report
-from tests.conftest import digits_spec
+from tests.conftest import digits_spec, ray_objects_in_cycles
 
-events = []
+events, cycles, kept = [], [], []
 
 def watched(name, function):
     def call(*args, **kwargs):
@@ -121,12 +121,20 @@ def watched(name, function):
 from raysearch.runner.session import RaySession
 RaySession.close_early = watched("close_early", RaySession.close_early)
 ray.shutdown = watched("ray.shutdown", ray.shutdown)
+shutdown = ray.shutdown
+
+def checked(*args, **kwargs):
+    cycles.append(ray_objects_in_cycles(kept))
+    return shutdown(*args, **kwargs)
+
+ray.shutdown = checked
 raysearch.report.write_report = watched("report", raysearch.report.write_report)
 for name in ("first", "second"):
     result = raysearch.run(digits_spec(name=name, run_cap=1), storage=sys.argv[1], quiet=True)
     events.append(["returned", ray.is_initialized(), "test" in result.summary,
                    [p.name() for p in psutil.Process().children(recursive=True)]])
 print("PROBE " + json.dumps(events))
+print("CYCLES " + json.dumps(cycles))
 """
 
 
@@ -135,8 +143,10 @@ def test_the_epilogue_runs_while_the_embedded_ray_shuts_down_and_run_returns_wit
         tmp_path):
     """The test-set evaluation and the report need no Ray: the driver hands Ray's shutdown to a
     thread of its own before them; `raysearch.run` returns once Ray is gone (nothing of it
-    left), so a second sweep in the same process starts its own. Only what the code orders is
-    asserted (which of the two threads finishes first is the machine's)."""
+    left), so a second sweep in the same process starts its own; no Ray object waits in a
+    reference cycle when the shutdown starts (freed then, in any thread, it would end the
+    process). Only what the code orders is asserted (which of the two threads finishes first
+    is the machine's)."""
     env = {k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"}
     proc = subprocess.run([sys.executable, "-c", EPILOGUE_PROBE, str(tmp_path)], cwd=ROOT,
                           capture_output=True, text=True, env={**env, "PYTHONPATH": str(ROOT)},
@@ -151,6 +161,8 @@ def test_the_epilogue_runs_while_the_embedded_ray_shuts_down_and_run_returns_wit
                                      ("report", "end"), ("report", "start")], events
         assert sweep.index(("close_early", "end")) < sweep.index(("report", "start")), events
         assert sweep[6] == ("returned", False, True, []), events
+    (line,) = [x for x in proc.stdout.splitlines() if x.startswith("CYCLES ")]
+    assert json.loads(line[len("CYCLES "):]) == [[], []]  # nothing of Ray's left to free
     threads = {e[0]: e[2] for e in raw if e[0] != "returned"}
     assert threads == {"close_early": "MainThread", "report": "MainThread",
                        "ray.shutdown": "raysearch-ray-shutdown"}

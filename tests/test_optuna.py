@@ -215,15 +215,19 @@ import json, sys, threading
 import optuna, ray
 import raysearch, raysearch.optuna
 from tests import optuna_objectives as objectives
+from tests.conftest import ray_objects_in_cycles
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 seen = []
 shutdown = ray.shutdown
 
+kept = []
+
 def watched(*args, **kwargs):
     seen.append({"threads": sorted(t.name for t in threading.enumerate()
                                    if t.name.startswith("raysearch-optuna")),
-                 "mailboxes": [a["name"] for a in ray.util.list_named_actors(all_namespaces=True)]})
+                 "mailboxes": [a["name"] for a in ray.util.list_named_actors(all_namespaces=True)],
+                 "in cycles": ray_objects_in_cycles(kept)})
     return shutdown(*args, **kwargs)
 
 ray.shutdown = watched
@@ -241,10 +245,11 @@ print("PROBE " + json.dumps(seen))
 @pytest.mark.slow
 @pytest.mark.ray
 def test_the_study_thread_and_mailbox_are_gone_before_an_embedded_ray_shuts_down(tmp_path):
-    """The driver's thread polling the mailbox actor stops, and the actor is killed, before
-    the sweep's own Ray shuts down (in the background, during the epilogue): Ray ends the
-    process when it is called while it shuts down (CI saw exit 1: "The core worker has already
-    been shutdown")."""
+    """The driver's thread polling the mailbox actor stops, the actor is killed, and the Ray
+    objects left in reference cycles (the thread's last exception) are freed, before the
+    sweep's own Ray shuts down (in the background, during the epilogue): Ray ends the process
+    when it is called while it shuts down (CI saw exit 1: "The core worker has already been
+    shutdown", from the driver's main thread)."""
     env = {k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"}
     proc = subprocess.run([sys.executable, "-c", SHUTDOWN_PROBE, str(tmp_path)], cwd=ROOT,
                           capture_output=True, text=True, env={**env, "PYTHONPATH": str(ROOT)},
@@ -252,7 +257,7 @@ def test_the_study_thread_and_mailbox_are_gone_before_an_embedded_ray_shuts_down
     assert proc.returncode == 0, proc.stderr[-3000:]
     (line,) = [x for x in proc.stdout.splitlines() if x.startswith("PROBE ")]
     seen = json.loads(line[len("PROBE "):])
-    at_shutdown = {"threads": [], "mailboxes": []}
+    at_shutdown = {"threads": [], "mailboxes": [], "in cycles": []}
     after = {"states": ["COMPLETE", "COMPLETE"], "threads": []}
     assert seen == [at_shutdown, after, at_shutdown, after], seen
 

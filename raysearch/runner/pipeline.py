@@ -11,7 +11,6 @@ before the run folder is made, so a cluster that does not answer leaves nothing 
 from __future__ import annotations
 
 import dataclasses
-import gc
 import json
 import os
 import signal
@@ -153,7 +152,7 @@ def _fit(sweep: Sweep, run_dir: str, make_tuner: Callable[[], Any], options: Run
     that stops Tune itself becomes one line per problem (the traceback with --verbose). The
     epilogue (`_finish`: test-set evaluation, report) needs no Ray: it runs while Ray shuts
     down, once the Tuner and every Ray object it held are gone (freeing one while Ray shuts
-    down would end the process)."""
+    down would end the process: `RaySession.close_early`)."""
     logger.info("run folder: %s", run_dir)
     problems = None
     tuner = make_tuner()
@@ -165,8 +164,7 @@ def _fit(sweep: Sweep, run_dir: str, make_tuner: Callable[[], Any], options: Run
         if options.verbose:
             raise
         problems = explain(exc, sweep.metric_name, run_dir)
-    del tuner
-    gc.collect()
+    del tuner  # with every Ray object it held (close_early collects those in cycles)
     session.close_early()
     if problems is not None:
         result = _finish(run_dir, started, previous_wall_s, None, failed=problems)

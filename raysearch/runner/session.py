@@ -13,6 +13,7 @@ of the sweep only and restored afterwards, so nothing leaks into the user's proc
 
 from __future__ import annotations
 
+import gc
 import importlib
 import logging
 import os
@@ -138,7 +139,10 @@ class RaySession:
         self._releases: list[Callable[[], None]] = []
 
     def _release(self) -> None:
-        """Run what `before_ray_shutdown` registered, newest first, each once."""
+        """Before Ray shuts down: run what `before_ray_shutdown` registered, newest first, each
+        once; then free Ray objects in reference cycles (a Tuner's, a released thread's last
+        exception), which Python's collector could otherwise free in any thread during the
+        shutdown (Ray ends the process when it is called while it shuts down)."""
         while self._releases:
             release = self._releases.pop()
             try:
@@ -146,6 +150,7 @@ class RaySession:
             except Exception:  # noqa: BLE001 - Ray shuts down regardless; say why with -v
                 logging.getLogger(__name__).debug("releasing %r before Ray's shutdown",
                                                   release, exc_info=True)
+        gc.collect()
 
     def close_early(self) -> None:
         """Ray is not needed any more (Tune has finished): a Ray connected or started here shuts
