@@ -5,8 +5,12 @@ is `pytest -m "not ray and not slow and not bench"` (`make test-fast`)."""
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
+import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import settings
@@ -47,6 +51,22 @@ def ray_session():
         with trial_actors_on_warm_workers():
             yield ray
     ray.shutdown()
+
+
+def run_probe(script: str, *args: str, timeout: float = 300) -> dict[str, Any]:
+    """Run `script` in a fresh Python that can import the repository, outside any Ray (no
+    RAY_ADDRESS: a sweep starts its own embedded Ray); it must exit 0. What it printed as
+    `NAME <json>` lines, parsed, by NAME."""
+    env = {k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"}
+    proc = subprocess.run([sys.executable, "-c", script, *args], cwd=ROOT, capture_output=True,
+                          text=True, env={**env, "PYTHONPATH": str(ROOT)}, timeout=timeout)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    printed = {}
+    for line in proc.stdout.splitlines():
+        name, _, value = line.partition(" ")
+        if name.isupper() and value:
+            printed[name] = json.loads(value)
+    return printed
 
 
 def ray_objects_in_cycles(kept: list) -> list[str]:

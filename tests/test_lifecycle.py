@@ -20,7 +20,7 @@ import raysearch
 from raysearch.cli import main
 from raysearch.results import read_rows
 from raysearch.runner.failures import quiet_ray_logs
-from tests.conftest import ROOT, digits_spec
+from tests.conftest import ROOT, digits_spec, run_probe
 from tests.test_resume import max_iteration, wait_for
 
 EPOCHS = 120
@@ -147,13 +147,8 @@ def test_the_epilogue_runs_while_the_embedded_ray_shuts_down_and_run_returns_wit
     reference cycle when the shutdown starts (freed then, in any thread, it would end the
     process). Only what the code orders is asserted (which of the two threads finishes first
     is the machine's)."""
-    env = {k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"}
-    proc = subprocess.run([sys.executable, "-c", EPILOGUE_PROBE, str(tmp_path)], cwd=ROOT,
-                          capture_output=True, text=True, env={**env, "PYTHONPATH": str(ROOT)},
-                          timeout=300)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    (line,) = [x for x in proc.stdout.splitlines() if x.startswith("PROBE ")]
-    raw = json.loads(line[len("PROBE "):])
+    printed = run_probe(EPILOGUE_PROBE, str(tmp_path))
+    raw = printed["PROBE"]
     events = [tuple(e[:2]) if e[0] != "returned" else tuple(e) for e in raw]
     for sweep in (events[:7], events[7:]):
         assert sorted(sweep[:6]) == [("close_early", "end"), ("close_early", "start"),
@@ -161,8 +156,7 @@ def test_the_epilogue_runs_while_the_embedded_ray_shuts_down_and_run_returns_wit
                                      ("report", "end"), ("report", "start")], events
         assert sweep.index(("close_early", "end")) < sweep.index(("report", "start")), events
         assert sweep[6] == ("returned", False, True, []), events
-    (line,) = [x for x in proc.stdout.splitlines() if x.startswith("CYCLES ")]
-    assert json.loads(line[len("CYCLES "):]) == [[], []]  # nothing of Ray's left to free
+    assert printed["CYCLES"] == [[], []]  # nothing of Ray's left to free
     threads = {e[0]: e[2] for e in raw if e[0] != "returned"}
     assert threads == {"close_early": "MainThread", "report": "MainThread",
                        "ray.shutdown": "raysearch-ray-shutdown"}

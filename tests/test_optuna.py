@@ -18,7 +18,7 @@ from optuna.trial import TrialState
 import raysearch
 from raysearch.cli import main
 from tests import optuna_objectives as objectives
-from tests.conftest import ROOT
+from tests.conftest import ROOT, run_probe
 from tests.test_resume import wait_for
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -250,13 +250,7 @@ def test_the_study_thread_and_mailbox_are_gone_before_an_embedded_ray_shuts_down
     sweep's own Ray shuts down (in the background, during the epilogue): Ray ends the process
     when it is called while it shuts down (CI saw exit 1: "The core worker has already been
     shutdown", from the driver's main thread)."""
-    env = {k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"}
-    proc = subprocess.run([sys.executable, "-c", SHUTDOWN_PROBE, str(tmp_path)], cwd=ROOT,
-                          capture_output=True, text=True, env={**env, "PYTHONPATH": str(ROOT)},
-                          timeout=300)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    (line,) = [x for x in proc.stdout.splitlines() if x.startswith("PROBE ")]
-    seen = json.loads(line[len("PROBE "):])
+    seen = run_probe(SHUTDOWN_PROBE, str(tmp_path))["PROBE"]
     at_shutdown = {"threads": [], "mailboxes": [], "in cycles": []}
     after = {"states": ["COMPLETE", "COMPLETE"], "threads": []}
     assert seen == [at_shutdown, after, at_shutdown, after], seen
