@@ -6,9 +6,9 @@ the sweep's epilogue (its test-set evaluation and report, which need no Ray) run
 shuts down (`RaySession.close_early`: most of Ray's shutdown is waiting, ~1 s, for its
 processes to exit); whatever outlives Tune and calls Ray (a front-end's thread polling an
 actor) is released first (`before_ray_shutdown`). An address that does not answer fails within
-seconds, naming it. Tune
-reads a few settings from environment variables on the driver; they are set for the duration
-of the sweep only and restored afterwards, so nothing leaks into the user's process.
+seconds, naming it. Tune reads a few settings from environment variables on the driver; they
+are set for the duration of the sweep only and restored afterwards, so nothing leaks into the
+user's process.
 """
 
 from __future__ import annotations
