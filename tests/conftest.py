@@ -53,11 +53,12 @@ def ray_session():
     ray.shutdown()
 
 
-def run_probe(script: str, *args: str, timeout: float = 300) -> dict[str, Any]:
+def run_probe(script: str, *args: str, unset: tuple[str, ...] = (),
+              timeout: float = 300) -> dict[str, Any]:
     """Run `script` in a fresh Python that can import the repository, outside any Ray (no
-    RAY_ADDRESS: a sweep starts its own embedded Ray); it must exit 0. What it printed as
-    `NAME <json>` lines, parsed, by NAME."""
-    env = {k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"}
+    RAY_ADDRESS: a sweep starts its own embedded Ray) and without the variables in `unset`;
+    it must exit 0. What it printed as `NAME <json>` lines, parsed, by NAME."""
+    env = {k: v for k, v in os.environ.items() if k not in ("RAY_ADDRESS", *unset)}
     proc = subprocess.run([sys.executable, "-c", script, *args], cwd=ROOT, capture_output=True,
                           text=True, env={**env, "PYTHONPATH": str(ROOT)}, timeout=timeout)
     assert proc.returncode == 0, proc.stderr[-3000:]

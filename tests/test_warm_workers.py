@@ -5,8 +5,6 @@ driver imports neither a registered trainable's module nor torch, nor mlflow."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import pytest
 
@@ -14,7 +12,7 @@ from raysearch.registry import load_target
 from raysearch.runner.session import EMBEDDED_RAY_ENV
 from raysearch.runner.warm_workers import EVERY_TRIAL_IMPORTS, trial_modules, worker_threads
 from raysearch.types import Resources
-from tests.conftest import ROOT
+from tests.conftest import ROOT, run_probe
 
 SCRIPT = r"""
 import json, os, sys, tempfile
@@ -61,17 +59,10 @@ def test_worker_threads_are_what_ray_sets_for_a_trial():
 
 @pytest.mark.ray
 def test_trials_start_on_prestarted_workers_that_imported_the_trial_modules(tmp_path):
-    env = {k: v for k, v in __import__("os").environ.items()
-           if k not in ("RAY_ADDRESS", "RAY_preload_python_modules", "PL_DISABLE_FORK",
-                        "OMP_NUM_THREADS", *EMBEDDED_RAY_ENV)}
     # Ray's prestarted workers import by name what is installed or on PYTHONPATH (as the
     # shipped trainables are): the probe's module, from the checkout, is on PYTHONPATH
-    env["PYTHONPATH"] = str(ROOT)
-    proc = subprocess.run([sys.executable, "-c", SCRIPT], cwd=ROOT, env=env, text=True,
-                          capture_output=True, timeout=300)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    (line,) = [x for x in proc.stdout.splitlines() if x.startswith("RESULT ")]
-    out = json.loads(line[len("RESULT "):])
+    out = run_probe(SCRIPT, unset=("RAY_preload_python_modules", "PL_DISABLE_FORK",
+                                   "OMP_NUM_THREADS", *EMBEDDED_RAY_ENV))["RESULT"]
     assert len(out["trials"]) == 2
     for row in out["trials"]:
         # the worker existed before the sweep started: one Ray started with itself, not one

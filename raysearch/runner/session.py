@@ -175,7 +175,7 @@ class RaySession:
             self._closing.join()
 
 
-_current: RaySession | None = None  # the sweep's session while `ray_session` runs
+_current: RaySession | None = None  # while `ray_session` holds a Ray it connected or started
 
 
 def before_ray_shutdown(release: Callable[[], None]) -> None:
@@ -183,7 +183,7 @@ def before_ray_shutdown(release: Callable[[], None]) -> None:
     calls Ray outside Tune (a thread polling an actor, an actor to kill) must stop first: Ray
     ends the whole process when it is called while it shuts down. On a Ray the caller owns
     (already initialised) nothing shuts down and nothing is run: the caller releases its own."""
-    if _current is not None and _current.connected_here:
+    if _current is not None:
         _current._releases.append(release)
 
 
@@ -197,8 +197,7 @@ def ray_session(options: RunOptions, trainable: object = None,
     import ray
 
     if ray.is_initialized():
-        with _as_current(RaySession(connected_here=False)) as session:
-            yield session
+        yield RaySession(connected_here=False)
         return
     address, where = resolve_address(options.address)
     probe(address, where)
