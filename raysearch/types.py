@@ -59,7 +59,8 @@ class Resources(Block):
 
 @dataclass(frozen=True)
 class CheckpointSpec(Block):
-    """How often (in training iterations) trials checkpoint, and how many they keep."""
+    """How often (in training iterations) trials checkpoint, and how many of their best (by
+    the metric; never fewer than 2) each keeps besides its latest."""
 
     every: int = field(default=1, metadata={"min": 1})
     keep: int = field(default=2, metadata={"min": 1})

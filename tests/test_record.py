@@ -68,6 +68,36 @@ def test_rays_pbt_function_example_runs_unchanged_and_is_recorded_truly(storage)
     assert recorded == [pytest.approx(saved["acc"])]
 
 
+def test_each_trial_keeps_the_checkpoint_of_its_best_result_besides_its_latest(storage):
+    """A trial past its peak (overfitting) still has the checkpoint saved with its best result,
+    however many it saved since: the test set is measured on the model that scored best."""
+    def peaked(config: dict) -> None:
+        import tempfile
+
+        from ray import tune
+
+        for step in range(1, 9):
+            accuracy = (config["peak"] - abs(step - config["peak"]) / 2) / 10
+            with tempfile.TemporaryDirectory() as folder:
+                (Path(folder) / "checkpoint.json").write_text(
+                    json.dumps({"step": step, "acc": accuracy}))
+                tune.report({"acc": accuracy}, checkpoint=tune.Checkpoint.from_directory(folder))
+
+    result = raysearch.run({"trainable": peaked, "method": "grid",
+                            "metric": {"name": "acc", "goal": "maximize"},
+                            "parameters": {"peak": {"values": [3, 5]}},
+                            "checkpoint": {"every": 1, "keep": 2}}, storage=storage, quiet=True)
+    best = result.best
+    assert best.config["peak"] == 5 and best.iteration == 5
+    assert best.checkpoint_iteration == 5  # the checkpoint saved with it, not a later one
+    assert json.loads((Path(best.checkpoint) / "checkpoint.json").read_text())["step"] == 5
+    for trial in result.trials.to_pylist():  # and each trial's latest, to continue from
+        assert json.loads((Path(trial["checkpoint"]) / "checkpoint.json").read_text()
+                          )["step"] == 8, trial
+        kept = sorted(p.name for p in Path(trial["checkpoint"]).parent.glob("checkpoint_*"))
+        assert len(kept) == 3, kept  # the 2 best and the latest
+
+
 def test_target_and_budget_cut_trials_are_unfinished_not_running(storage):
     result = raysearch.run(digits_spec(
         run_cap=6, max_concurrent=2, metric={"name": "val_accuracy", "goal": "maximize",

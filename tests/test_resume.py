@@ -76,11 +76,13 @@ def test_killed_driver_resumes_from_checkpoints(ray_session, tmp_path, capsys):
     spec = tmp_path / "long.yaml"
     spec.write_text(yaml.safe_dump(digits_spec(
         run_cap=2, parameters={**digits_spec()["parameters"], "epochs": {"value": epochs}},
-        # keep 3: whichever of its checkpoints Tune's saved state names (X), a trial then always
-        # has another one on disk whose result is recorded (the recorder flushes at a trial's
-        # second unflushed checkpoint): X-1 until X+2 exists, then X+1. With 2 kept, a state
-        # naming X while X+1 (unrecorded) had already rotated X-1 away left the trial whose X
-        # is deleted below nothing to resume from (it started again: correct, but untested)
+        # keep 3 (its 3 best by the metric, and its latest): whichever of its checkpoints Tune's
+        # saved state names (X), a trial then always has another one on disk whose result is
+        # recorded (the recorder flushes at a trial's second unflushed checkpoint); where
+        # accuracy still climbs, as here, the best are the newest: X-1 until X+2 exists, then
+        # X+1. With 2 kept, a state naming X while X+1 (unrecorded) had already rotated X-1 away
+        # left the trial whose X is deleted below nothing to resume from (it started again:
+        # correct, but untested)
         checkpoint={"every": 10, "keep": 3}, name="long")))
     storage = tmp_path / "runs"
     address = ray_session.get_runtime_context().gcs_address

@@ -256,14 +256,7 @@ def _tuner(sweep: Sweep, run_dir: str, options: RunOptions) -> Any:
             name=name, storage_path=storage_path, verbose=0,
             stop=SweepStopper(sweep.metric),
             callbacks=callbacks,
-            # an exploiting scheduler (PBT) keeps every checkpoint: a donor runs on after an
-            # exploit is decided and would delete the checkpoint the exploiter is about to load
-            # the `keep` latest, and never fewer than 2: a driver killed between a new
-            # checkpoint (which deletes the oldest) and Tune's next state save leaves a state
-            # that names the previous one, which resume then needs (seen in the chaos test)
-            checkpoint_config=tune.CheckpointConfig(
-                num_to_keep=None if scheduler.facts.exploits else
-                max(MIN_CHECKPOINTS_KEPT, sweep.checkpoint.keep)),
+            checkpoint_config=checkpoint_config(sweep),
             failure_config=tune.FailureConfig(max_failures=sweep.max_failures),
             # what a trial writes to its working directory (its own SummaryWriter's logs,
             # plots, models, a W&B script's media) lands in RUN_DIR/trial_<id>/, from any node:
@@ -271,6 +264,31 @@ def _tuner(sweep: Sweep, run_dir: str, options: RunOptions) -> Any:
             sync_config=tune.SyncConfig(sync_artifacts=True),
         ),
     )
+
+
+def checkpoint_config(sweep: Sweep) -> Any:
+    """Which checkpoints each trial keeps: its `checkpoint.keep` best by the metric, and its
+    latest (Tune keeps the latest whatever its score), so the test set is evaluated on the
+    checkpoint saved with the best result, not on a later one, and a retry or a paused trial
+    continues from the latest. Never fewer than 2 best: a driver killed between a new
+    checkpoint (which may delete the previous latest) and Tune's next state save leaves a
+    state naming a deleted checkpoint; resume then goes to the trial's newest recorded one on
+    disk (`tune_state.reconcile`), which the second kept one makes likely to be recent.
+    Without a metric to rank by, or when trials report it only at their end (an objective's
+    return value), the `keep` latest. An exploiting scheduler (PBT) keeps every checkpoint: a
+    donor runs on after an exploit is decided and would delete the checkpoint the exploiter
+    is about to load."""
+    from ray import tune
+
+    from raysearch.registry import SCHEDULERS, SEARCHERS
+
+    if SCHEDULERS.get(sweep.scheduler.type).facts.exploits:
+        return tune.CheckpointConfig(num_to_keep=None)
+    keep = max(MIN_CHECKPOINTS_KEPT, sweep.checkpoint.keep)
+    if sweep.metric_name is None or SEARCHERS.get(sweep.method).facts.metric_at_end:
+        return tune.CheckpointConfig(num_to_keep=keep)
+    return tune.CheckpointConfig(num_to_keep=keep, checkpoint_score_attribute=sweep.metric_name,
+                                 checkpoint_score_order=sweep.metric_mode)
 
 
 def trial_dirname(trial: Any) -> str:
