@@ -26,9 +26,10 @@ def test_rays_pbt_function_example_runs_unchanged_and_is_recorded_truly(storage)
     result = raysearch.run({
         "trainable": f"{pbt_function_path()}:pbt_function", "method": "random", "run_cap": 4,
         "metric": {"name": "mean_accuracy", "goal": "maximize"},
-        # all four at once: Tune's PBT exploits only while two or more trials are live, and a
-        # trial left alone with a bad lr never reaches `done` (seen once: 200k iterations)
-        "resources": {"cpu": 0.5},
+        # all four at once: Tune's PBT exploits only while two or more trials are live. The
+        # last trial left alone keeps its lr: a bad one never reaches `done` (seen: 200k
+        # iterations, and a CI run that hung here), so the budget (~7x a usual run) ends it
+        "resources": {"cpu": 0.5}, "time_budget_s": 240,
         "parameters": {"lr": {"value": 0.0001}, "some_other_factor": {"value": 1},
                        "checkpoint_interval": {"value": 5}},
         "scheduler": {"type": "pbt", "perturbation_interval": 5, "hyperparam_mutations": {
@@ -36,10 +37,15 @@ def test_rays_pbt_function_example_runs_unchanged_and_is_recorded_truly(storage)
         "seed": 0}, storage=storage, quiet=True)
     trials = result.trials.to_pylist()
     history = result.history.to_pylist()
-    # every trial ended by its own `done: True`: completed, not "stopped early"
-    assert [t["status"] for t in trials] == ["completed"] * 4, trials
-    assert all(max(r["mean_accuracy"] for r in history if r["trial_id"] == t["trial_id"]) > 200
-               for t in trials)
+    # a trial that ended by its own `done: True` is completed, not "stopped early"; only the
+    # last one alone can miss `done`, and the budget's cut records it as unfinished
+    def ended_itself(trial: dict) -> bool:
+        return max(r["mean_accuracy"] for r in history if r["trial_id"] == trial["trial_id"]) > 200
+
+    statuses = [t["status"] for t in trials]
+    assert statuses.count("completed") >= 3, trials
+    for t in trials:
+        assert t["status"] == ("completed" if ended_itself(t) else "unfinished"), t
     # each trial's checkpoint is its own, never the donor's it was exploited from
     for t in trials:
         assert f"/trial_{t['trial_id']}/" in t["checkpoint"], t
