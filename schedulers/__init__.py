@@ -65,17 +65,19 @@ def median(ctx: SchedulerContext, *, grace_period: int = 1, min_samples_required
 @SCHEDULERS.register("pbt", needs_checkpoints=True, exploits=True)
 def pbt(ctx: SchedulerContext, *, perturbation_interval: int | None = None,
         hyperparam_mutations: dict | None = None, quantile_fraction: float = 0.25,
-        resample_probability: float = 0.25, perturbation_factors: list | None = None) -> Any:
+        resample_probability: float = 0.25, perturbation_factors: list | None = None,
+        max_t: int | None = None) -> Any:
     """Population Based Training: every `perturbation_interval` iterations the bottom quantile
     copies a top trial's checkpoint and continues with a mutated config. `hyperparam_mutations` is
     written in the `parameters` grammar and defaults to every searched (non-constant) parameter;
-    the spec resolves it into `ctx.mutations`."""
+    the spec resolves it into `ctx.mutations`. `max_t` (default: none) stops a trial at that many
+    iterations, recorded as completed: for a trainable that decides its own end."""
     from raysearch.search.domains import domain_for
     from raysearch.spec.space import map_space
     from schedulers.population import PBTToTheEnd
 
     return PBTToTheEnd(
-        time_attr=TIME_ATTR, last_iteration=ctx.trial_length,
+        time_attr=TIME_ATTR, last_iteration=ctx.trial_length, max_t=max_t,
         perturbation_interval=perturbation_interval or ctx.checkpoint_every,
         hyperparam_mutations=map_space(ctx.mutations, domain_for),
         quantile_fraction=quantile_fraction,
@@ -87,16 +89,18 @@ def pbt(ctx: SchedulerContext, *, perturbation_interval: int | None = None,
 @SCHEDULERS.register("pb2", needs_checkpoints=True, exploits=True, mutates_numbers_only=True,
                      needs_package=("GPy", "pip install 'raysearch[pb2]'"))
 def pb2(ctx: SchedulerContext, *, perturbation_interval: int | None = None,
-        hyperparam_mutations: dict | None = None, quantile_fraction: float = 0.25) -> Any:
+        hyperparam_mutations: dict | None = None, quantile_fraction: float = 0.25,
+        max_t: int | None = None) -> Any:
     """PB2 (Parker-Holder et al., 2020): Population Based Training whose explore step is a
     Gaussian-process bandit over the numeric parameters' ranges, fitted on the population's
     recent improvements, instead of PBT's random perturbations. Ranges come from
     `hyperparam_mutations` (the `parameters` grammar; default: every searched numeric
-    parameter); categoricals keep the value the initial population drew. Needs GPy."""
+    parameter); categoricals keep the value the initial population drew; `max_t` as PBT's.
+    Needs GPy."""
     from raysearch.spec.space import map_space
     from schedulers.population import PB2ToTheEnd
 
-    return PB2ToTheEnd(time_attr=TIME_ATTR, last_iteration=ctx.trial_length,
+    return PB2ToTheEnd(time_attr=TIME_ATTR, last_iteration=ctx.trial_length, max_t=max_t,
                        perturbation_interval=perturbation_interval or ctx.checkpoint_every,
                        hyperparam_bounds=map_space(ctx.mutations, lambda p: list(p.bounds())),
                        quantile_fraction=quantile_fraction)

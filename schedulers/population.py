@@ -9,7 +9,9 @@ weak trial's own last iteration would likewise restore a donor it never trains. 
 trial's known length (a constant `epochs`) there is nothing left to exploit, so these results
 only continue; the trial stays a donor with the checkpoint it saved at its previous
 perturbation. Where the trial decides its own end (no `epochs`, e.g. Ray's `pbt_function`
-example, which runs until PBT has found its schedule), PBT acts at every interval, as Tune's.
+example, which runs until PBT has found its schedule), PBT acts at every interval, as Tune's;
+`max_t` then caps the trial's length (a function that never ends, or the population's last
+live trial, which PBT can no longer exploit, ends there) and counts as that known length.
 """
 
 from __future__ import annotations
@@ -21,15 +23,21 @@ from ray.tune.schedulers.pb2 import PB2
 
 
 class _StopsExploitingAtTheEnd:
-    """Mixed into a PBT scheduler: results at or past `last_iteration` only continue."""
+    """Mixed into a PBT scheduler: results at or past `last_iteration` only continue, and a
+    trial is stopped at `max_t` iterations (None: no cap)."""
 
-    def __init__(self, *args: Any, last_iteration: int | None = None, **kwargs: Any):
+    def __init__(self, *args: Any, last_iteration: int | None = None, max_t: int | None = None,
+                 **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.last_iteration = last_iteration
+        limits = [n for n in (last_iteration, max_t) if n is not None]
+        self.last_iteration = min(limits) if limits else None
+        self.max_t = max_t
 
     def on_trial_result(self, tune_controller: Any, trial: Any, result: dict) -> str:
-        if self.last_iteration is not None and \
-                result.get(self._time_attr, 0) >= self.last_iteration:
+        step = result.get(self._time_attr, 0)
+        if self.max_t is not None and step >= self.max_t:
+            return TrialScheduler.STOP
+        if self.last_iteration is not None and step >= self.last_iteration:
             return TrialScheduler.CONTINUE
         return super().on_trial_result(tune_controller, trial, result)
 

@@ -21,6 +21,9 @@ def pbt_function_path() -> Path:
     return Path(ray.tune.__file__).parent / "examples" / "pbt_function.py"
 
 
+MAX_T = 1000  # ~3x the iterations a trial of this example took to end itself (260-360)
+
+
 @pytest.mark.slow
 def test_rays_pbt_function_example_runs_unchanged_and_is_recorded_truly(storage):
     result = raysearch.run({
@@ -28,24 +31,26 @@ def test_rays_pbt_function_example_runs_unchanged_and_is_recorded_truly(storage)
         "metric": {"name": "mean_accuracy", "goal": "maximize"},
         # all four at once: Tune's PBT exploits only while two or more trials are live. The
         # last trial left alone keeps its lr: a bad one never reaches `done` (seen: 200k
-        # iterations, and a CI run that hung here), so the budget (~7x a usual run) ends it
-        "resources": {"cpu": 0.5}, "time_budget_s": 240,
+        # iterations, and a CI run that hung here), so `max_t` ends it, as completed
+        "resources": {"cpu": 0.5},
         "parameters": {"lr": {"value": 0.0001}, "some_other_factor": {"value": 1},
                        "checkpoint_interval": {"value": 5}},
-        "scheduler": {"type": "pbt", "perturbation_interval": 5, "hyperparam_mutations": {
-            "lr": {"min": 0.0001, "max": 0.02}, "some_other_factor": {"values": [1, 2]}}},
+        "scheduler": {"type": "pbt", "perturbation_interval": 5, "max_t": MAX_T,
+                      "hyperparam_mutations": {"lr": {"min": 0.0001, "max": 0.02},
+                                               "some_other_factor": {"values": [1, 2]}}},
         "seed": 0}, storage=storage, quiet=True)
     trials = result.trials.to_pylist()
     history = result.history.to_pylist()
-    # a trial that ended by its own `done: True` is completed, not "stopped early"; only the
-    # last one alone can miss `done`, and the budget's cut records it as unfinished
+    # a trial that ended by its own `done: True` is completed, not "stopped early", and so is
+    # one stopped at `max_t`: the spec's full length
     def ended_itself(trial: dict) -> bool:
         return max(r["mean_accuracy"] for r in history if r["trial_id"] == trial["trial_id"]) > 200
 
-    statuses = [t["status"] for t in trials]
-    assert statuses.count("completed") >= 3, trials
     for t in trials:
-        assert t["status"] == ("completed" if ended_itself(t) else "unfinished"), t
+        assert t["status"] == "completed", t
+        assert ended_itself(t) or t["iterations"] == MAX_T, t
+    assert max(t["iterations"] for t in trials) <= MAX_T
+    assert sum(map(ended_itself, trials)) >= 3  # only the last one alone can miss its `done`
     # each trial's checkpoint is its own, never the donor's it was exploited from
     for t in trials:
         assert f"/trial_{t['trial_id']}/" in t["checkpoint"], t

@@ -123,6 +123,34 @@ def test_population_schedulers_leave_a_trials_last_iteration_alone(name):
                 scheduler.on_trial_result(None, trial, result)
 
 
+@pytest.mark.parametrize("name", ["pbt", "pb2"])
+def test_population_schedulers_stop_a_trial_at_max_t_as_its_full_length(name):
+    """Where the trial decides its own end, `max_t` caps it (PBT cannot exploit the last live
+    trial, so one that never ends would run forever): stopped there without saving or
+    exploiting, and the spec counts `max_t` as the trial's full length, so the recorder marks
+    it completed (Ray's `pbt_function` example in test_record.py runs it whole)."""
+    from ray.tune.experiment import Trial
+    from ray.tune.schedulers import TrialScheduler
+    from ray.tune.schedulers.pbt import _PBTTrialState
+
+    from raysearch.registry import SCHEDULERS
+
+    options = {"type": name, "perturbation_interval": 2, "max_t": 5}
+    sweep = load_spec(digits_spec(parameters={**SPACE, "epochs": {"values": [4, 8]}},
+                                  scheduler=options))
+    assert sweep.iteration_budget() == 5
+    scheduler = SCHEDULERS.get(name).build(sweep.scheduler_context(), perturbation_interval=2,
+                                           max_t=5)
+    scheduler.set_search_properties("val_accuracy", "max")
+    trial = Trial("digits_mlp", config={"lr": 0.01}, stub=True)
+    scheduler._trial_state[trial] = _PBTTrialState(trial)
+    for step in (5, 6):  # never reaches for the controller (None): no save, no exploit
+        result = {"training_iteration": step, "val_accuracy": 0.9}
+        assert scheduler.on_trial_result(None, trial, result) == TrialScheduler.STOP
+    with pytest.raises(AttributeError):  # before max_t it goes on to save or exploit
+        scheduler.on_trial_result(None, trial, {"training_iteration": 4, "val_accuracy": 0.9})
+
+
 def test_pbt_refuses_a_search_algorithm():
     with pytest.raises(SpecError, match="pbt chooses configs itself"):
         load_spec(digits_spec(method="hyperopt", parameters=SPACE, scheduler={"type": "pbt"}))
