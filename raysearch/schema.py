@@ -2,8 +2,10 @@
 keyword-only parameters are both turned into `Option`s and checked the same way (unknown keys
 with did-you-mean, types, ranges), every problem collected, each naming its field.
 
-Range rules live in a dataclass field's `metadata` (or, for factories, in no rule at all):
-`min` (>=), `gt` (>), `choices`, `nonempty`.
+Range rules live in a dataclass field's `metadata`, or for a factory's keyword-only parameter in
+its annotation, `Annotated[int | None, {"min": 1}]`: `min` (>=), `gt` (>), `max` (<=),
+`choices`, `nonempty`. So a value the extension would refuse once Ray is up (PBT's
+`quantile_fraction: 0.9`) is a spec error before it.
 """
 
 from __future__ import annotations
@@ -46,14 +48,28 @@ def dataclass_options(cls: type) -> dict[str, Option]:
 
 
 def signature_options(function: Callable) -> dict[str, Option]:
-    """A factory's keyword-only parameters: its options."""
+    """A factory's keyword-only parameters: its options (range rules from `Annotated`)."""
     try:
-        hints = typing.get_type_hints(function)
+        hints = typing.get_type_hints(function, include_extras=True)
     except Exception:  # an annotation that does not evaluate: check names only
         hints = {}
-    return {p.name: Option(p.name, hints.get(p.name, Any), p.default)
-            for p in inspect.signature(function).parameters.values()
-            if p.kind is inspect.Parameter.KEYWORD_ONLY}
+    options = {}
+    for p in inspect.signature(function).parameters.values():
+        if p.kind is inspect.Parameter.KEYWORD_ONLY:
+            hint, rules = _rules(hints.get(p.name, Any))
+            options[p.name] = Option(p.name, hint, p.default, rules)
+    return options
+
+
+def _rules(hint: Any) -> tuple[Any, Mapping]:
+    """(the type, its range rules): `Annotated[T, {...}, ...]` -> (T, the dicts merged)."""
+    if typing.get_origin(hint) is not typing.Annotated:
+        return hint, {}
+    rules: dict = {}
+    for extra in hint.__metadata__:
+        if isinstance(extra, Mapping):
+            rules.update(extra)
+    return typing.get_args(hint)[0], rules
 
 
 def check(options: Mapping[str, Option], raw: Mapping, where: str, noun: str = "key"
@@ -101,6 +117,8 @@ def check_value(option: Option, value: Any) -> str | None:
         return f"expected a number >= {rules['min']}, got {value!r}"
     if "gt" in rules and value <= rules["gt"]:
         return f"expected a number > {rules['gt']}, got {value!r}"
+    if "max" in rules and value > rules["max"]:
+        return f"expected a number <= {rules['max']}, got {value!r}"
     return None
 
 

@@ -4,13 +4,15 @@
 Every factory takes a `SchedulerContext` (what a scheduler may know of the sweep), then its
 options as keyword-only arguments: the signature is the option schema, so a misspelled option is
 an error, not silently dropped. Each registration carries its facts (needs checkpoints, exploits).
-Metric and mode reach the scheduler through `TuneConfig`. Time is counted in training iterations
+Ranges ride on the annotations (`Annotated[int, ATLEAST_1]`), checked with the spec, before Ray
+starts. Metric and mode reach the scheduler through `TuneConfig`. Time is counted in training iterations
 (one per `tune.report`, i.e. per epoch for the shipped trainables).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import Annotated, Any
 
 from raysearch.registry import SCHEDULERS
 from raysearch.types import SchedulerContext
@@ -18,6 +20,11 @@ from raysearch.types import SchedulerContext
 TIME_ATTR = "training_iteration"
 
 __all__ = ["SCHEDULERS", "TIME_ATTR"]
+
+ATLEAST_1 = {"min": 1}          # iterations, counts
+ABOVE_1 = {"gt": 1}             # reduction factors
+FRACTION = {"min": 0, "max": 1}
+QUANTILE = {"min": 0, "max": 0.5}  # Tune's PBT refuses more: the top and bottom would overlap
 
 
 @SCHEDULERS.register("fifo", compares_trials=False)
@@ -28,9 +35,20 @@ def fifo(ctx: SchedulerContext) -> Any:
     return FIFOScheduler()
 
 
-@SCHEDULERS.register("asha")
-def asha(ctx: SchedulerContext, *, max_t: int | None = None, grace_period: int = 1,
-         reduction_factor: float = 3, brackets: int = 1) -> Any:
+def _grace_within_max_t(options: Mapping[str, Any], default_max_t: int) -> list[str]:
+    max_t, grace = options.get("max_t") or default_max_t, options.get("grace_period", 1)
+    if grace > max_t:
+        where = "" if options.get("max_t") else " (the constant `epochs`, else 100)"
+        return [f"scheduler.grace_period: {grace} is past max_t {max_t}{where}: no trial would "
+                f"be judged; lower grace_period or raise max_t"]
+    return []
+
+
+@SCHEDULERS.register("asha", check_options=_grace_within_max_t)
+def asha(ctx: SchedulerContext, *, max_t: Annotated[int | None, ATLEAST_1] = None,
+         grace_period: Annotated[int, ATLEAST_1] = 1,
+         reduction_factor: Annotated[float, ABOVE_1] = 3,
+         brackets: Annotated[int, ATLEAST_1] = 1) -> Any:
     """Asynchronous successive halving: stop the worst trials at each rung. `max_t` defaults to
     the sweep's `epochs` parameter when it is a constant, else 100."""
     from ray.tune.schedulers import ASHAScheduler
@@ -41,7 +59,8 @@ def asha(ctx: SchedulerContext, *, max_t: int | None = None, grace_period: int =
 
 
 @SCHEDULERS.register("hyperband", needs_checkpoints=True)
-def hyperband(ctx: SchedulerContext, *, max_t: int | None = None, reduction_factor: float = 3,
+def hyperband(ctx: SchedulerContext, *, max_t: Annotated[int | None, ATLEAST_1] = None,
+              reduction_factor: Annotated[float, ABOVE_1] = 3,
               stop_last_trials: bool = True) -> Any:
     """Synchronous HyperBand (pauses trials at bracket boundaries; needs checkpoints)."""
     from ray.tune.schedulers import HyperBandScheduler
@@ -52,7 +71,8 @@ def hyperband(ctx: SchedulerContext, *, max_t: int | None = None, reduction_fact
 
 
 @SCHEDULERS.register("median", needs_checkpoints=True)
-def median(ctx: SchedulerContext, *, grace_period: int = 1, min_samples_required: int = 3,
+def median(ctx: SchedulerContext, *, grace_period: Annotated[int, {"min": 0}] = 1,
+           min_samples_required: Annotated[int, ATLEAST_1] = 3,
            hard_stop: bool = True) -> Any:
     """Median stopping rule: stop a trial whose best result is below the median of the others'
     running averages at the same point."""
@@ -63,10 +83,13 @@ def median(ctx: SchedulerContext, *, grace_period: int = 1, min_samples_required
 
 
 @SCHEDULERS.register("pbt", needs_checkpoints=True, exploits=True)
-def pbt(ctx: SchedulerContext, *, perturbation_interval: int | None = None,
-        hyperparam_mutations: dict | None = None, quantile_fraction: float = 0.25,
-        resample_probability: float = 0.25, perturbation_factors: list | None = None,
-        max_t: int | None = None) -> Any:
+def pbt(ctx: SchedulerContext, *,
+        perturbation_interval: Annotated[int | None, ATLEAST_1] = None,
+        hyperparam_mutations: dict | None = None,
+        quantile_fraction: Annotated[float, QUANTILE] = 0.25,
+        resample_probability: Annotated[float, FRACTION] = 0.25,
+        perturbation_factors: list | None = None,
+        max_t: Annotated[int | None, ATLEAST_1] = None) -> Any:
     """Population Based Training: every `perturbation_interval` iterations the bottom quantile
     copies a top trial's checkpoint and continues with a mutated config. `hyperparam_mutations` is
     written in the `parameters` grammar and defaults to every searched (non-constant) parameter;
@@ -88,9 +111,11 @@ def pbt(ctx: SchedulerContext, *, perturbation_interval: int | None = None,
 
 @SCHEDULERS.register("pb2", needs_checkpoints=True, exploits=True, mutates_numbers_only=True,
                      needs_package=("GPy", "pip install 'raysearch[pb2]'"))
-def pb2(ctx: SchedulerContext, *, perturbation_interval: int | None = None,
-        hyperparam_mutations: dict | None = None, quantile_fraction: float = 0.25,
-        max_t: int | None = None) -> Any:
+def pb2(ctx: SchedulerContext, *,
+        perturbation_interval: Annotated[int | None, ATLEAST_1] = None,
+        hyperparam_mutations: dict | None = None,
+        quantile_fraction: Annotated[float, QUANTILE] = 0.25,
+        max_t: Annotated[int | None, ATLEAST_1] = None) -> Any:
     """PB2 (Parker-Holder et al., 2020): Population Based Training whose explore step is a
     Gaussian-process bandit over the numeric parameters' ranges, fitted on the population's
     recent improvements, instead of PBT's random perturbations. Ranges come from
@@ -107,9 +132,10 @@ def pb2(ctx: SchedulerContext, *, perturbation_interval: int | None = None,
 
 
 @SCHEDULERS.register("wandb_hyperband")
-def wandb_hyperband(ctx: SchedulerContext, *, min_iter: int | None = None,
-                    max_iter: int | None = None, s: int | None = None, eta: float = 3,
-                    strict: bool = True) -> Any:
+def wandb_hyperband(ctx: SchedulerContext, *, min_iter: Annotated[int | None, ATLEAST_1] = None,
+                    max_iter: Annotated[int | None, ATLEAST_1] = None,
+                    s: Annotated[int | None, ATLEAST_1] = None,
+                    eta: Annotated[float, ABOVE_1] = 3, strict: bool = True) -> Any:
     """W&B's Hyperband early-termination rule, as a W&B sweep's `early_terminate:
     {type: hyperband}` asks for (`schedulers.wandb_hyperband`): `min_iter` (bands min_iter *
     eta**k, no cap), or `max_iter` with `s`; `strict` (W&B's default) judges the value at the

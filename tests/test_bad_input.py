@@ -43,6 +43,17 @@ CASES = {
                                     "scheduler.grace: unknown option for scheduler 'asha'"),
     "wrong option type": (digits_spec(scheduler={"type": "asha", "max_t": "ten"}),
                           "scheduler.max_t: expected int, got 'ten'"),
+    # values Ray Tune itself would refuse only once Ray is up, with a traceback
+    "PBT quantile out of range": (digits_spec(scheduler={"type": "pbt",
+                                                         "quantile_fraction": 0.9}),
+                                  "scheduler.quantile_fraction: expected a number <= 0.5, got 0.9"),
+    "ASHA reduction factor 1": (digits_spec(scheduler={"type": "asha", "reduction_factor": 1}),
+                                "scheduler.reduction_factor: expected a number > 1, got 1"),
+    "ASHA grace period past max_t": (digits_spec(scheduler={"type": "asha", "grace_period": 9}),
+                                     "scheduler.grace_period: 9 is past max_t 2 (the constant "
+                                     "`epochs`, else 100): no trial would be judged"),
+    "searcher option out of range": (digits_spec(method="hyperopt", searcher={"gamma": 0}),
+                                     "searcher.gamma: expected a number > 0, got 0"),
     "unknown distribution": (digits_spec(parameters=params(
         lr={"distribution": "log_unifrom", "min": 1, "max": 2})),
         "unknown distribution 'log_unifrom' (did you mean \"log_uniform\"?)"),

@@ -56,3 +56,35 @@ def test_the_console_entry_point_prints_no_traceback_on_garbage(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "raysearch", "validate", str(path)], cwd=ROOT,
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
+
+
+numbers = st.one_of(st.integers(-3, 300), st.floats(-3, 300, allow_nan=False), st.booleans())
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_scheduler_and_searcher_options_that_validate_build(data):
+    """A value the scheduler or searcher would refuse must fail validation, before Ray starts
+    (found so: PBT's `quantile_fraction: 0.9` passed validation, then Tune raised with a
+    traceback once Ray was up). Building them needs Ray Tune, not a running Ray."""
+    from raysearch.registry import SCHEDULERS, SEARCHERS
+    from raysearch.search import build_search
+
+    kind = data.draw(st.sampled_from(SCHEDULERS.names()))
+    method = None if SCHEDULERS.get(kind).facts.exploits else data.draw(st.sampled_from(
+        [e.name for e in SEARCHERS if e.facts.front_end is None]))
+    def options(entry) -> dict:
+        names = sorted(entry.options())
+        names = data.draw(st.lists(st.sampled_from(names), unique=True)) if names else []
+        return {n: data.draw(numbers) for n in names if n != "hyperparam_mutations"}
+
+    raw = {"trainable": "digits_mlp", "scheduler": {"type": kind, **options(SCHEDULERS.get(kind))},
+           "run_cap": 4}
+    if method is not None:
+        raw.update(method=method, searcher=options(SEARCHERS.get(method)))
+    try:
+        sweep = load_spec(raw)
+    except SpecError:
+        return
+    SCHEDULERS.get(kind).build(sweep.scheduler_context(), **sweep.scheduler.options)
+    build_search(sweep)

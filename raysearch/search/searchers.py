@@ -11,7 +11,7 @@ imported inside the factories only, so a spec validates without loading Ray.
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Annotated, Any
 
 from raysearch.registry import SEARCHERS
 from raysearch.spec.space import DISTRIBUTIONS, Param, Space, iter_params, map_space
@@ -57,7 +57,8 @@ def random(space: Space, metric: str, mode: str, seed: int | None) -> tuple[Any,
 
 @SEARCHERS.register("hyperopt", cannot_express=_BETA)
 def hyperopt(space: Space, metric: str, mode: str, seed: int | None, *,
-             n_initial_points: int = 5, gamma: float = 0.25) -> tuple[Any, dict]:
+             n_initial_points: Annotated[int, {"min": 0}] = 5,
+             gamma: Annotated[float, {"gt": 0, "max": 1}] = 0.25) -> tuple[Any, dict]:
     """Hyperopt's TPE. `n_initial_points` random trials come before TPE takes over (Ray's
     default of 20 would make a 20-trial sweep pure random search)."""
     from ray.tune.search.hyperopt import HyperOptSearch
@@ -145,7 +146,7 @@ def _optuna(space: Space, metric: str, mode: str, sampler: Any) -> tuple[Any, di
 @SEARCHERS.register("bayes", cannot_express=_NORMAL_FAMILY | _BETA | _Q_LOG,
                     weights_categoricals=False)
 def bayes(space: Space, metric: str, mode: str, seed: int | None, *,
-          n_startup_trials: int = 5) -> tuple[Any, dict]:
+          n_startup_trials: Annotated[int, {"min": 0}] = 5) -> tuple[Any, dict]:
     """Gaussian-process Bayesian optimisation: Optuna's GPSampler (mixed types, log scales)."""
     from optuna.samplers import GPSampler
 
@@ -157,7 +158,8 @@ def bayes(space: Space, metric: str, mode: str, seed: int | None, *,
 @SEARCHERS.register("optuna", cannot_express=_NORMAL_FAMILY | _BETA | _Q_LOG,
                     weights_categoricals=False)
 def optuna_tpe(space: Space, metric: str, mode: str, seed: int | None, *,
-               n_startup_trials: int = 5, multivariate: bool = True) -> tuple[Any, dict]:
+               n_startup_trials: Annotated[int, {"min": 0}] = 5,
+               multivariate: bool = True) -> tuple[Any, dict]:
     """Optuna's TPE sampler, for users moving from Optuna studies."""
     from optuna.samplers import TPESampler
 
@@ -168,7 +170,8 @@ def optuna_tpe(space: Space, metric: str, mode: str, seed: int | None, *,
 @SEARCHERS.register("bohb", cannot_express=_NORMAL_FAMILY | _BETA | _Q_LOG,
                     weights_categoricals=False)
 def bohb(space: Space, metric: str, mode: str, seed: int | None, *,
-         min_points: int | None = None, random_fraction: float = 1 / 3) -> tuple[Any, dict]:
+         min_points: Annotated[int | None, {"min": 1}] = None,
+         random_fraction: Annotated[float, {"min": 0, "max": 1}] = 1 / 3) -> tuple[Any, dict]:
     """BOHB's model half (raysearch.search.multifidelity): TPE fitted per budget on every
     reported result, the largest budget with `min_points` results (default: searched
     parameters + 1); `random_fraction` (0 to 1) of configs drawn at random. Pair it with

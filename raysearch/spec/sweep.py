@@ -149,10 +149,7 @@ class Sweep:
         return list(iter_params(self.space))
 
     def constant_epochs(self) -> int | None:
-        epochs = self.space.get("epochs")
-        if isinstance(epochs, Param) and epochs.distribution == "constant":
-            return int(epochs.value)
-        return None
+        return constant_epochs(self.space)
 
     def iteration_budget(self) -> int | None:
         """Iterations a trial runs unless stopped early, when the spec says (else None)."""
@@ -161,10 +158,23 @@ class Sweep:
         return min(limits) if limits else None
 
     def scheduler_context(self) -> SchedulerContext:
-        return SchedulerContext(metric=self.metric, max_t=self.constant_epochs() or 100,
+        return SchedulerContext(metric=self.metric, max_t=default_max_t(self.space),
                                 checkpoint_every=self.checkpoint.every,
                                 mutations=self.mutation_space, seed=self.seed,
                                 trial_length=self.constant_epochs())
+
+
+def constant_epochs(space: Space) -> int | None:
+    """The `epochs` parameter when it is a constant: the trial's known length."""
+    epochs = space.get("epochs")
+    if isinstance(epochs, Param) and epochs.distribution == "constant":
+        return int(epochs.value)
+    return None
+
+
+def default_max_t(space: Space) -> int:
+    """Iterations a scheduler may let a trial run when its spec gives no `max_t`."""
+    return constant_epochs(space) or 100
 
 
 def parse_sweep(raw: Mapping) -> Sweep:
@@ -226,8 +236,12 @@ def parse_sweep(raw: Mapping) -> Sweep:
     resources = _resources(top["resources"], problems)
     checkpoint, errs = schema.parse_block(CheckpointSpec, top["checkpoint"], "checkpoint")
     problems += errs
+    known = len(problems)
     scheduler = _scheduler(top, problems, notices)
     scheduler_entry = SCHEDULERS.get(scheduler.type) if scheduler.type in SCHEDULERS else None
+    if scheduler_entry and scheduler_entry.facts.check_options and len(problems) == known \
+            and not param_problems:
+        problems += scheduler_entry.facts.check_options(scheduler.options, default_max_t(space))
     ranks = []  # what ranks trials by the metric
     if searcher is not None and searcher.facts.model_based:
         ranks.append(f"method {searcher.name!r}")
