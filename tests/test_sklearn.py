@@ -125,8 +125,25 @@ def test_early_stopping_trains_bad_skorch_candidates_fewer_epochs(ray_session, s
     with open(os.path.join(search.run_path_, "spec.yaml")) as f:
         spec = yaml.safe_load(f)
     assert spec["scheduler"]["type"] == "asha" and spec["scheduler"]["max_t"] == 9
-    # the chosen candidate is one that ran to the end
+    # the chosen candidate is the best of those that ran to the end (a stopped one may score
+    # higher on fewer epochs: ASHA's choices depend on the order results arrive in)
+    scores = search.cv_results_["mean_test_score"]
     assert iterations[search.best_index_] == 9
+    assert scores[search.best_index_] == max(s for s, n in zip(scores, iterations, strict=True)
+                                               if n == 9)
+    assert search.best_score_ == scores[search.best_index_]
+
+
+def test_with_early_stopping_the_best_is_chosen_among_those_that_ran_furthest():
+    """As scikit-learn's HalvingRandomSearchCV picks from its last iteration: the candidate
+    stopped at 3 iterations ranks first on its early score, the one chosen ran all 9."""
+    results = {"n_iterations": np.array([3, 9, 9]), "rank_test_score": np.array([1, 3, 2])}
+    search = GridSearchCV(LogisticRegression(), {"C": [1.0]}, early_stopping="asha")
+    assert search._select_best_index(True, "score", results) == 2
+    del results["n_iterations"]  # without early stopping: scikit-learn's own choice
+    assert search._select_best_index(True, "score", results) == 0
+    assert search._select_best_index(lambda r: 0, "score", {"n_iterations": [3, 9],
+                                                           "params": [{}, {}]}) == 0
 
 
 def test_model_based_search_method_with_scipy_and_wandb_distributions(ray_session, storage):

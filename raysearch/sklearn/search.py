@@ -124,6 +124,18 @@ class _RaySearch:
         self.cv_results_ = results
         return self
 
+    def _select_best_index(self, refit: Any, refit_metric: str, results: dict) -> int:
+        """With early stopping, the best of the candidates that ran furthest: a stopped
+        candidate's score is that of fewer iterations, and which ones the scheduler stops
+        depends on the order results arrive in (scikit-learn's successive halving picks from
+        its last iteration alike). A callable `refit` decides itself, as in scikit-learn."""
+        if callable(refit) or "n_iterations" not in results:
+            return super()._select_best_index(refit, refit_metric, results)
+        iterations = np.asarray(results["n_iterations"])
+        furthest = np.flatnonzero(iterations == iterations.max())
+        ranks = np.asarray(results[f"rank_test_{refit_metric}"])[furthest]
+        return int(furthest[np.argmin(ranks)])
+
     def _run_on_ray(self, plan: Plan, job: CandidateJob, X: Any, y: Any,
                     objective: str) -> tuple[list[dict], list[dict], list[int]]:
         """The sweep; then each candidate's per-fold results from the run folder's history,
