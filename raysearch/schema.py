@@ -113,6 +113,11 @@ def check_value(option: Option, value: Any) -> str | None:
                 f"{did_you_mean(value, rules['choices'])}")
     if rules.get("nonempty") and not value:
         return f"must not be empty, got {value!r}"
+    return range_problem(rules, value)
+
+
+def range_problem(rules: Mapping, value: Any) -> str | None:
+    """What is wrong with a number for the range rules `min`, `gt`, `max`, or None."""
     if "min" in rules and value < rules["min"]:
         return f"expected a number >= {rules['min']}, got {value!r}"
     if "gt" in rules and value <= rules["gt"]:

@@ -148,3 +148,6 @@ class TrainableInfo:
     # parameters that take one of a fixed set of values (optimizer: adam or sgd): a spec that
     # gives another fails validation, naming the choices, before Ray starts
     choices: Mapping[str, tuple] | None = None
+    # parameter -> the range its values must keep ({"gt": 0}; rules min, gt, max): a constant,
+    # a value listed or a distribution's bounds outside it fails validation, before Ray starts
+    ranges: Mapping[str, Mapping] | None = None

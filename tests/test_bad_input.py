@@ -62,6 +62,14 @@ CASES = {
     "unknown lr_schedule": (digits_spec(parameters=params(lr_schedule={"values": ["cosin"]})),
                             "parameters.lr_schedule: digits_mlp has no lr_schedule 'cosin'; "
                             "use 'constant' or 'cosine'"),
+    "batch size 0 among values": (digits_spec(parameters=params(batch_size={"values": [0, 64]})),
+                                  "parameters.batch_size: digits_mlp takes batch_size >= 1; got 0"),
+    "dropout drawn past 1": (digits_spec(parameters=params(
+        dropout={"distribution": "uniform", "min": 0, "max": 1.5})),
+        "parameters.dropout: digits_mlp takes dropout >= 0 and <= 1; uniform draws up to 1.5"),
+    "negative lr to mutate": (digits_spec(method="random", scheduler={
+        "type": "pbt", "hyperparam_mutations": {"lr": {"min": -0.1, "max": 0.1}}}),
+        "scheduler.hyperparam_mutations.lr: digits_mlp takes lr > 0; uniform draws from -0.1"),
     "optimizer as a range": (digits_spec(parameters=params(optimizer={"min": 0, "max": 1})),
                              "parameters.optimizer: digits_mlp takes 'adam' or 'sgd'; give "
                              "`value` or `values`, not the int_uniform distribution"),
@@ -157,3 +165,14 @@ def test_console_script_exit_code_and_no_traceback(tmp_path):
         "raysearch: error: scheduler.grace_perod: unknown option for scheduler 'asha' "
         "(did you mean \"grace_period\"?); allowed: brackets, grace_period, max_t, "
         "reduction_factor"]
+
+
+@pytest.mark.parametrize("lr", [
+    {"distribution": "uniform", "min": 0, "max": 0.1},  # a continuous draw never lands on 0
+    {"distribution": "log_normal", "mu": -4, "sigma": 1},
+    {"distribution": "normal", "mu": 0.01, "sigma": 0.001},  # unbounded tails: the user's call
+    {"values": [0.01, 0.1]}])
+def test_a_trainables_ranges_admit_what_it_takes(lr):
+    from raysearch.spec import load_spec
+
+    assert load_spec(digits_spec(parameters=params(lr=lr))).space["lr"]

@@ -17,7 +17,11 @@ OPTIMIZERS = ("adam", "sgd")
 LR_SCHEDULES = ("constant", "cosine")
 _CLASSIFIER = {"metric": Metric("val_accuracy", "maximize"), "metrics": METRICS,
                "mutable": MUTABLE,
-               "choices": {"optimizer": OPTIMIZERS, "lr_schedule": LR_SCHEDULES}}
+               "choices": {"optimizer": OPTIMIZERS, "lr_schedule": LR_SCHEDULES},
+               "ranges": {"lr": {"gt": 0}, "momentum": {"min": 0}, "dropout": {"min": 0, "max": 1},
+                          "batch_size": {"min": 1}, "epochs": {"min": 1}, "num_layers": {"min": 0},
+                          "hidden_size": {"min": 1}, "channels": {"min": 1},
+                          "kernel_size": {"min": 1}}}
 
 __all__ = ["LR_SCHEDULES", "METRICS", "MUTABLE", "OPTIMIZERS"]
 

@@ -39,6 +39,7 @@ from raysearch.types import (
     SchedulerContext,
     SchedulerSpec,
     TrainableInfo,
+    is_finite_number,
 )
 
 DEFAULT_RUN_CAP = 10
@@ -215,6 +216,8 @@ def parse_sweep(raw: Mapping) -> Sweep:
         problems += param_problems
     if info is not None and info.choices and not param_problems:
         problems += _outside_choices(space, info.choices, trainable.name)
+    if info is not None and info.ranges and not param_problems:
+        problems += _outside_ranges(space, info.ranges, trainable.name, "parameters")
 
     method = top["method"] if "method" in raw or param_problems else \
         _default_method(top["scheduler"], space, notices)
@@ -261,6 +264,9 @@ def parse_sweep(raw: Mapping) -> Sweep:
     if scheduler_entry and scheduler_entry.facts.exploits:
         mutation_space = _mutations(top, scheduler, space, searcher, trainable, problems,
                                     notices)
+        if info is not None and info.ranges and scheduler.options.get("hyperparam_mutations"):
+            problems += _outside_ranges(mutation_space, info.ranges, trainable.name,
+                                        "scheduler.hyperparam_mutations")
         if mutation_space and not problems:
             checkpoint = _align_checkpoints(scheduler, checkpoint, notices)
 
@@ -489,6 +495,37 @@ def _outside_choices(space: Space, choices: Mapping[str, tuple], trainable: str)
         elif wrong := [v for v in given if v not in allowed]:
             problems.append(f"parameters.{name}: {trainable} has no {name} "
                             f"{', '.join(map(repr, wrong))}; use {options}")
+    return problems
+
+
+def _outside_ranges(space: Space, ranges: Mapping[str, Mapping], trainable: str,
+                    where: str) -> list[str]:
+    """A value outside what the trainable takes (batch_size 0, a negative lr), which it would
+    only reject inside a trial, found before Ray starts."""
+    problems = []
+    for name, rules in ranges.items():
+        node = space.get(name)
+        if not isinstance(node, Param):
+            continue
+        if node.distribution in ("constant", "categorical"):
+            given = (node.value,) if node.distribution == "constant" else node.values
+            numbers = [v for v in given if is_finite_number(v)]
+            found = next((f"got {v!r}" for v in numbers if schema.range_problem(rules, v)), None)
+        else:
+            lo, hi = node.bounds()
+            # a continuous draw never lands on its bound: `gt` 0 admits uniform from 0
+            continuous = node.distribution != "int_uniform" and not node.distribution.startswith("q_")
+            low_rules = {"min" if continuous and k == "gt" else k: v for k, v in rules.items()
+                         if k in ("min", "gt")}
+            found = None  # an unbounded side (normal) is left alone: its tails are the user's
+            if low_rules and lo is not None and schema.range_problem(low_rules, lo):
+                found = f"{node.distribution} draws from {lo!r}"
+            elif "max" in rules and hi is not None and hi > rules["max"]:
+                found = f"{node.distribution} draws up to {hi!r}"
+        if found:
+            need = " and ".join(f"{'>=' if k == 'min' else '>' if k == 'gt' else '<='} {v}"
+                                for k, v in rules.items() if k in ("min", "gt", "max"))
+            problems.append(f"{where}.{name}: {trainable} takes {name} {need}; {found}")
     return problems
 
 
