@@ -4,9 +4,10 @@
 Every factory takes a `SchedulerContext` (what a scheduler may know of the sweep), then its
 options as keyword-only arguments: the signature is the option schema, so a misspelled option is
 an error, not silently dropped. Each registration carries its facts (needs checkpoints, exploits).
-Ranges ride on the annotations (`Annotated[int, ATLEAST_1]`), checked with the spec, before Ray
-starts. Metric and mode reach the scheduler through `TuneConfig`. Time is counted in training iterations
-(one per `tune.report`, i.e. per epoch for the shipped trainables).
+Ranges ride on the annotations (`Annotated[int, ATLEAST_1]`) and rules across options on the
+`check_options` fact, both checked with the spec, before Ray starts. Metric and mode reach the
+scheduler through `TuneConfig`. Time is counted in training iterations (one per `tune.report`,
+i.e. per epoch for the shipped trainables).
 """
 
 from __future__ import annotations

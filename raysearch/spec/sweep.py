@@ -514,7 +514,8 @@ def _outside_ranges(space: Space, ranges: Mapping[str, Mapping], trainable: str,
         else:
             lo, hi = node.bounds()
             # a continuous draw never lands on its bound: `gt` 0 admits uniform from 0
-            continuous = node.distribution != "int_uniform" and not node.distribution.startswith("q_")
+            continuous = node.distribution != "int_uniform" and \
+                not node.distribution.startswith("q_")
             low_rules = {"min" if continuous and k == "gt" else k: v for k, v in rules.items()
                          if k in ("min", "gt")}
             found = None  # an unbounded side (normal) is left alone: its tails are the user's
