@@ -11,6 +11,7 @@ import argparse
 import gc
 import logging
 import os
+import signal
 import sys
 import warnings
 from collections.abc import Sequence
@@ -163,8 +164,15 @@ def console() -> NoReturn:
     shell gets its prompt back. They are frozen out of that collection instead (`gc.freeze`):
     atexit handlers still run and objects still go when their last reference does; only
     garbage in reference cycles is left to the operating system, as `os._exit` would leave
-    everything."""
-    code = main()
+    everything. A reader that stops early (`raysearch trainables | head`) ends the output
+    quietly, as the shell's own tools do, with their exit status (141: SIGPIPE)."""
+    try:
+        code = main()
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # Python would report the pipe again when it flushes stdout at exit: point it nowhere
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        code = 128 + signal.SIGPIPE
     gc.freeze()
     sys.exit(code)
 
@@ -337,6 +345,7 @@ def cmd_optuna(args: argparse.Namespace) -> int:
 
 def cmd_trainables(args: argparse.Namespace) -> int:
     from raysearch.registry import TRAINABLES
+    from raysearch.schema import describe_range
     from raysearch.spec.space import describe_space, parse_parameters
 
     for entry in TRAINABLES:
@@ -348,6 +357,11 @@ def cmd_trainables(args: argparse.Namespace) -> int:
         space, _ = parse_parameters(info.default_parameters or {})
         for name, text in describe_space(space):
             print(f"  {name}: {text}")
+        takes = [f"{name} {'|'.join(map(str, values))}"
+                 for name, values in (info.choices or {}).items()]
+        takes += [f"{name} {describe_range(rules)}" for name, rules in (info.ranges or {}).items()]
+        if takes:
+            print(f"  takes: {', '.join(takes)}")
     return EXIT_OK
 
 

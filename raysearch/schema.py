@@ -116,6 +116,12 @@ def check_value(option: Option, value: Any) -> str | None:
     return range_problem(rules, value)
 
 
+def describe_range(rules: Mapping) -> str:
+    """`>= 0 and <= 1`: the range rules as a user reads them."""
+    signs = {"min": ">=", "gt": ">", "max": "<="}
+    return " and ".join(f"{signs[k]} {v}" for k, v in rules.items() if k in signs)
+
+
 def range_problem(rules: Mapping, value: Any) -> str | None:
     """What is wrong with a number for the range rules `min`, `gt`, `max`, or None."""
     if "min" in rules and value < rules["min"]:

@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from raysearch.cli import main
-from tests.conftest import digits_spec
+from tests.conftest import ROOT, digits_spec
 
 
 def write(tmp_path: Path, spec: dict | str) -> str:
@@ -176,3 +176,21 @@ def test_a_trainables_ranges_admit_what_it_takes(lr):
     from raysearch.spec import load_spec
 
     assert load_spec(digits_spec(parameters=params(lr=lr))).space["lr"]
+
+
+def test_trainables_says_what_each_takes(capsys):
+    assert main(["trainables"]) == 0
+    out = capsys.readouterr().out
+    mlp = out.split("digits_mlp:")[1].split("fashion_mnist_cnn:")[0]
+    assert "takes: optimizer adam|sgd, lr_schedule constant|cosine, lr > 0" in mlp
+    assert "batch_size >= 1" in mlp and "hidden_size >= 1" in mlp and "channels" not in mlp
+
+
+def test_output_cut_short_by_its_reader_ends_quietly():
+    """`raysearch trainables | head -1`: the reader closes the pipe; no traceback, and the
+    shell's convention for it (141), as `cat` and friends do."""
+    proc = subprocess.Popen([sys.executable, "-m", "raysearch", "trainables"], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.close()  # the reader is gone before the command (still importing) writes
+    stderr = proc.stderr.read().decode()
+    assert proc.wait(timeout=60) == 141 and "Traceback" not in stderr, stderr

@@ -17,18 +17,19 @@ OPTIMIZERS = ("adam", "sgd")
 LR_SCHEDULES = ("constant", "cosine")
 _CLASSIFIER = {"metric": Metric("val_accuracy", "maximize"), "metrics": METRICS,
                "mutable": MUTABLE,
-               "choices": {"optimizer": OPTIMIZERS, "lr_schedule": LR_SCHEDULES},
-               "ranges": {"lr": {"gt": 0}, "momentum": {"min": 0}, "dropout": {"min": 0, "max": 1},
-                          "batch_size": {"min": 1}, "epochs": {"min": 1}, "num_layers": {"min": 0},
-                          "hidden_size": {"min": 1}, "channels": {"min": 1},
-                          "kernel_size": {"min": 1}}}
+               "choices": {"optimizer": OPTIMIZERS, "lr_schedule": LR_SCHEDULES}}
+_TRAINING_RANGES = {"lr": {"gt": 0}, "momentum": {"min": 0}, "dropout": {"min": 0, "max": 1},
+                    "batch_size": {"min": 1}, "epochs": {"min": 1}}
+_FNN_RANGES = {**_TRAINING_RANGES, "num_layers": {"min": 0}, "hidden_size": {"min": 1}}
+_CNN_RANGES = {**_TRAINING_RANGES, "channels": {"min": 1}, "kernel_size": {"min": 1},
+               "head_size": {"min": 0}}
 
 __all__ = ["LR_SCHEDULES", "METRICS", "MUTABLE", "OPTIMIZERS"]
 
 TRAINABLES.register(
     "fashion_mnist_mlp", "trainables.classifiers:fashion_mnist_mlp",
     load_data="trainables.data:fashion_mnist", evaluate="trainables.classifiers:test_fnn",
-    **_CLASSIFIER,
+    **_CLASSIFIER, ranges=_FNN_RANGES,
     description="The tutorial's feed-forward net on Fashion-MNIST (50k train / 10k val carved "
                 "from train; the 10k test set held out for the best checkpoint).",
     default_parameters={
@@ -43,7 +44,7 @@ TRAINABLES.register(
 TRAINABLES.register(
     "fashion_mnist_cnn", "trainables.classifiers:fashion_mnist_cnn",
     load_data="trainables.data:fashion_mnist", evaluate="trainables.classifiers:test_cnn",
-    **_CLASSIFIER,
+    **_CLASSIFIER, ranges=_CNN_RANGES,
     description="A small two-block ConvNet on Fashion-MNIST.",
     default_parameters={
         "lr": {"distribution": "log_uniform_values", "min": 1e-4, "max": 1e-2},
@@ -57,7 +58,7 @@ TRAINABLES.register(
 TRAINABLES.register(
     "digits_mlp", "trainables.classifiers:digits_mlp",
     load_data="trainables.data:digits", evaluate="trainables.classifiers:test_fnn",
-    **_CLASSIFIER,
+    **_CLASSIFIER, ranges=_FNN_RANGES,
     description="The feed-forward net on scikit-learn's bundled 8x8 digits: seconds per trial.",
     default_parameters={
         "lr": {"distribution": "log_uniform_values", "min": 1e-3, "max": 1e-1},

@@ -524,9 +524,8 @@ def _outside_ranges(space: Space, ranges: Mapping[str, Mapping], trainable: str,
             elif "max" in rules and hi is not None and hi > rules["max"]:
                 found = f"{node.distribution} draws up to {hi!r}"
         if found:
-            need = " and ".join(f"{'>=' if k == 'min' else '>' if k == 'gt' else '<='} {v}"
-                                for k, v in rules.items() if k in ("min", "gt", "max"))
-            problems.append(f"{where}.{name}: {trainable} takes {name} {need}; {found}")
+            problems.append(f"{where}.{name}: {trainable} takes {name} "
+                            f"{schema.describe_range(rules)}; {found}")
     return problems
 
 
