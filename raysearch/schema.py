@@ -72,6 +72,12 @@ def _rules(hint: Any) -> tuple[Any, Mapping]:
     return typing.get_args(hint)[0], rules
 
 
+def given(raw: Mapping) -> dict:
+    """The options a user set: a null means the default (as `check` reads it), so it is left
+    out and the factory's own default applies."""
+    return {k: v for k, v in raw.items() if v is not None}
+
+
 def check(options: Mapping[str, Option], raw: Mapping, where: str, noun: str = "key"
           ) -> tuple[dict, list[str]]:
     """(the values with defaults filled in, every problem). Bad values fall back to defaults so

@@ -111,8 +111,8 @@ class SchedulerFacts:
     exploits: bool = False  # copies one trial's checkpoint into another (PBT): keeps them all
     mutates_numbers_only: bool = False  # explores numeric ranges (PB2): categoricals stay fixed
     needs_package: tuple[str, str] | None = None  # (import name, what to install) if optional
-    # rules across options, checked with the spec: (its options, the sweep's default max_t:
-    # the constant `epochs`, else 100) -> problems, each naming its field
+    # rules across options, checked with the spec: (every option, given or its default; the
+    # sweep's default max_t: the constant `epochs`, else 100) -> problems, each naming its field
     check_options: Callable[[Mapping[str, Any], int], list[str]] | None = None
 
 

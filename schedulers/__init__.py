@@ -37,9 +37,9 @@ def fifo(ctx: SchedulerContext) -> Any:
 
 
 def _grace_within_max_t(options: Mapping[str, Any], default_max_t: int) -> list[str]:
-    max_t, grace = options.get("max_t") or default_max_t, options.get("grace_period", 1)
+    max_t, grace = options["max_t"] or default_max_t, options["grace_period"]
     if grace > max_t:
-        where = "" if options.get("max_t") else " (the constant `epochs`, else 100)"
+        where = "" if options["max_t"] else " (the constant `epochs`, else 100)"
         return [f"scheduler.grace_period: {grace} is past max_t {max_t}{where}: no trial would "
                 f"be judged; lower grace_period or raise max_t"]
     return []

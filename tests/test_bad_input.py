@@ -189,8 +189,19 @@ def test_trainables_says_what_each_takes(capsys):
 def test_output_cut_short_by_its_reader_ends_quietly():
     """`raysearch trainables | head -1`: the reader closes the pipe; no traceback, and the
     shell's convention for it (141), as `cat` and friends do."""
-    proc = subprocess.Popen([sys.executable, "-m", "raysearch", "trainables"], cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    proc.stdout.close()  # the reader is gone before the command (still importing) writes
-    stderr = proc.stderr.read().decode()
-    assert proc.wait(timeout=60) == 141 and "Traceback" not in stderr, stderr
+    import os
+
+    read, write = os.pipe()
+    os.close(read)  # the reader is gone before the command writes: whenever it writes
+    proc = subprocess.run([sys.executable, "-m", "raysearch", "trainables"], cwd=ROOT,
+                          stdout=write, stderr=subprocess.PIPE, text=True, timeout=60)
+    os.close(write)
+    assert proc.returncode == 141 and "Traceback" not in proc.stderr, proc.stderr
+
+
+def test_a_null_option_means_its_default():
+    from raysearch.spec import load_spec
+
+    sweep = load_spec(digits_spec(scheduler={"type": "asha", "grace_period": None},
+                                  method="hyperopt", searcher={"gamma": None}))
+    assert "grace_period" not in sweep.scheduler.options and sweep.searcher == {}

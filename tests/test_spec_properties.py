@@ -58,7 +58,8 @@ def test_the_console_entry_point_prints_no_traceback_on_garbage(tmp_path):
     assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
 
 
-numbers = st.one_of(st.integers(-3, 300), st.floats(-3, 300, allow_nan=False), st.booleans())
+numbers = st.one_of(st.integers(-3, 300), st.floats(-3, 300, allow_nan=False), st.booleans(),
+                    st.none())
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])

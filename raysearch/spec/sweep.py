@@ -230,7 +230,7 @@ def parse_sweep(raw: Mapping) -> Sweep:
         searcher = None
     if searcher is not None and not param_problems:
         problems += check_space(searcher, space)
-    searcher_options = top["searcher"] or {}
+    searcher_options = schema.given(top["searcher"] or {})
     if searcher is not None:
         problems += searcher.check(searcher_options, "searcher")
 
@@ -244,7 +244,9 @@ def parse_sweep(raw: Mapping) -> Sweep:
     scheduler_entry = SCHEDULERS.get(scheduler.type) if scheduler.type in SCHEDULERS else None
     if scheduler_entry and scheduler_entry.facts.check_options and len(problems) == known \
             and not param_problems:
-        problems += scheduler_entry.facts.check_options(scheduler.options, default_max_t(space))
+        defaults = {n: o.default for n, o in scheduler_entry.options().items()}
+        problems += scheduler_entry.facts.check_options({**defaults, **scheduler.options},
+                                                        default_max_t(space))
     ranks = []  # what ranks trials by the metric
     if searcher is not None and searcher.facts.model_based:
         ranks.append(f"method {searcher.name!r}")
@@ -399,7 +401,7 @@ def _scheduler(top: dict, problems: list[str], notices: list[str]) -> SchedulerS
     if not isinstance(value, Mapping):
         problems.append(f"scheduler: expected {{type: asha, ...}}, got {value!r}")
         return SchedulerSpec()
-    options = {k: v for k, v in value.items() if k != "type"}
+    options = schema.given({k: v for k, v in value.items() if k != "type"})
     kind = value.get("type", "fifo")
     problems += SCHEDULERS.check(kind, options, "scheduler")
     return SchedulerSpec(kind, options)
