@@ -299,16 +299,14 @@ def test_report_serve_rebuilds_the_page_from_the_tables_and_reloads_while_runnin
         server.shutdown()
 
 
-def test_a_conditional_space_renders(tmp_path):
-    """A parameter only some trials have (an Optuna objective's conditional `hidden`): the
-    contour and the other figures use the trials that have it, nothing fails."""
+def synthetic_run(folder: Path, count: int) -> raysearch.SweepResult:
+    """A finished run folder written by hand: `count` trials of an Optuna objective's
+    conditional space (`hidden` only where `model` is 'mlp'), one result each."""
     import json
     import random
 
     import pyarrow as pa
     import pyarrow.parquet as pq
-
-    from raysearch.report.html import render
 
     rng = random.Random(0)
     spec = {"name": "conditional", "trainable": "tests.optuna_objectives:conditional",
@@ -318,7 +316,7 @@ def test_a_conditional_space_renders(tmp_path):
                            "lr": {"distribution": "log_uniform_values", "min": 1e-3,
                                   "max": 1e-1}}}
     trials, history = [], []
-    for i in range(12):
+    for i in range(count):
         model = "mlp" if i % 3 else "linear"
         hidden = rng.randint(8, 32) if model == "mlp" else None
         lr, value = 10 ** rng.uniform(-3, -1), rng.uniform(0.5, 0.9)
@@ -327,9 +325,34 @@ def test_a_conditional_space_renders(tmp_path):
                        "final.value": value, "best.value": value, "iterations": 1})
         history.append({"trial_id": f"t{i}", "iteration": 1, "generation": 0, "time_s": 1.0,
                         "timestamp": 1000.0 + i, "value": value, **config})
-    pq.write_table(pa.Table.from_pylist(trials), tmp_path / "trials.parquet")
-    pq.write_table(pa.Table.from_pylist(history), tmp_path / "history.parquet")
-    (tmp_path / "spec.yaml").write_text(yaml.safe_dump(spec))
-    (tmp_path / "summary.json").write_text(json.dumps({"started": 1000.0, "finished": True}))
-    page = render(raysearch.load(str(tmp_path)))
+    pq.write_table(pa.Table.from_pylist(trials), folder / "trials.parquet")
+    pq.write_table(pa.Table.from_pylist(history), folder / "history.parquet")
+    (folder / "spec.yaml").write_text(yaml.safe_dump(spec))
+    (folder / "summary.json").write_text(json.dumps({"started": 1000.0, "finished": True}))
+    return raysearch.load(str(folder))
+
+
+def test_a_conditional_space_renders(tmp_path):
+    """A parameter only some trials have (an Optuna objective's conditional `hidden`): the
+    contour and the other figures use the trials that have it, nothing fails."""
+    from raysearch.report.html import render
+
+    page = render(synthetic_run(tmp_path, 12))
     assert "Contour of the two most important parameters" in page
+
+
+@pytest.mark.parametrize("count, step", [(2, 1), (10, 1), (11, 2), (30, 5), (64, 10),
+                                         (250, 50)])
+def test_trial_numbers_get_whole_number_ticks(tmp_path, count, step):
+    """The history's trial axis and the slices' colour bar count trials: ticks at whole
+    numbers, a round step, ten at most (plotly's own put 1.2, 1.4 between two trials)."""
+    from raysearch.report.data import report_data
+    from raysearch.report.figures import history, slices
+
+    data = report_data(synthetic_run(tmp_path, count))
+    axis = history(data).figure.layout.xaxis
+    bars = [t.marker.colorbar for t in slices(data).figure.data if t.marker.showscale]
+    assert len(bars) == 1
+    for ticks in (axis, bars[0]):
+        assert (ticks.dtick, ticks.tickformat) == (step, "d")
+        assert count / step <= 10 and (step == 1 or count / step > 4)

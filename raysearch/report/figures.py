@@ -64,7 +64,8 @@ def history(data: ReportData) -> Section:
     figure.add_trace(go.Scatter(x=ts, y=vs, mode="lines", line={"shape": "hv", "color": "#333"},
                                 name="best so far (time)", legendgroup="best",
                                 showlegend=False), 1, 2)
-    figure.update_xaxes(title_text="trial (in the order started)", row=1, col=1)
+    figure.update_xaxes(title_text="trial (in the order started)", row=1, col=1,
+                        **trial_number_ticks(len(data.trials)))
     figure.update_xaxes(title_text="seconds since the first result", row=1, col=2)
     figure.update_yaxes(title_text=data.metric, row=1, col=1)
     figure.update_layout(height=380, margin={"l": 60, "r": 20, "t": 40, "b": 50})
@@ -72,6 +73,16 @@ def history(data: ReportData) -> Section:
         f"Left: each trial's best {data.metric} (colour: how it ended) and the best so far. "
         "Right: the best so far against wall time. A flat line means the search has "
         "converged, or is stuck."))
+
+
+def trial_number_ticks(count: int) -> dict[str, Any]:
+    """Axis or colour-bar ticks for trial numbers 1..count: whole numbers at a round step
+    (1, 2, 5, 10, 20, 50, ...), ten ticks at most; plotly's own would put 1.2, 1.4 between
+    two trials."""
+    step = 1
+    while count / step > 10:
+        step = step * 5 // 2 if str(step).startswith("2") else step * 2
+    return {"tick0": 1 if step == 1 else 0, "dtick": step, "tickformat": "d"}
 
 
 def running_best_by_trial(data: ReportData) -> tuple[list[int], list[float]]:
@@ -240,7 +251,8 @@ def slices(data: ReportData) -> Section:
             x=xs, y=[data.objective[t["trial_id"]] for t in ranked], mode="markers",
             marker={"color": [numbers[t["trial_id"]] for t in ranked], "colorscale": "Blues",
                     "size": 8, "line": {"width": 0.5, "color": "#333"},
-                    "showscale": col == len(axes), "colorbar": {"title": "trial"}},
+                    "showscale": col == len(axes),
+                    "colorbar": {"title": "trial", **trial_number_ticks(len(data.trials))}},
             text=[t["trial_id"] for t in ranked], showlegend=False,
             hovertemplate="%{text}<br>%{x}<br>%{y:.4g}<extra></extra>"), 1, col)
         if axis.categorical:
@@ -248,8 +260,8 @@ def slices(data: ReportData) -> Section:
                 [t.get(CONFIG_PREFIX + axis.name) for t in ranked])]
             figure.update_xaxes(type="category", categoryorder="array", categoryarray=order,
                                 row=1, col=col)
-        elif axis.log:
-            figure.update_xaxes(type="log", row=1, col=col)
+        else:  # a few ticks: up to eight panels share the page's width
+            figure.update_xaxes(type="log" if axis.log else "linear", nticks=4, row=1, col=col)
     figure.update_yaxes(title_text=data.metric, row=1, col=1)
     figure.update_layout(height=340, margin={"l": 60, "r": 20, "t": 40, "b": 40})
     return Section("slices", title, figure, (
