@@ -362,6 +362,10 @@ def cmd_trainables(args: argparse.Namespace) -> int:
         takes += [f"{name} {describe_range(rules)}" for name, rules in (info.ranges or {}).items()]
         if takes:
             print(f"  takes: {', '.join(takes)}")
+        if info.needs:
+            print(f"  needs: {', '.join(info.needs)}"
+                  + (f"; also reads: {', '.join(n for n in info.reads if n not in info.needs)}"
+                     if info.reads else ""))
     return EXIT_OK
 
 

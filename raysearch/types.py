@@ -151,3 +151,9 @@ class TrainableInfo:
     # parameter -> the range its values must keep ({"gt": 0}; rules min, gt, max): a constant,
     # a value listed or a distribution's bounds outside it fails validation, before Ray starts
     ranges: Mapping[str, Mapping] | None = None
+    # parameters it reads without a default of its own: a spec's `parameters` without one of
+    # them fails validation, naming the default space's entry (every trial would fail)
+    needs: tuple[str, ...] = ()
+    # every parameter it reads, `needs` included (None: not known, nothing checked): a spec
+    # parameter outside it fails validation, with the closest name (every trial would ignore it)
+    reads: tuple[str, ...] | None = None

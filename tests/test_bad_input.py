@@ -73,6 +73,15 @@ CASES = {
     "optimizer as a range": (digits_spec(parameters=params(optimizer={"min": 0, "max": 1})),
                              "parameters.optimizer: digits_mlp takes 'adam' or 'sgd'; give "
                              "`value` or `values`, not the int_uniform distribution"),
+    # every trial would fail on it (KeyError), or ignore it
+    "a parameter the trainable needs left out": (
+        digits_spec(parameters={k: v for k, v in params().items() if k != "num_layers"}),
+        "parameters.num_layers: digits_mlp needs num_layers; add it, e.g. num_layers: "
+        "{values: [1, 2]}"),
+    "a parameter the trainable never reads": (
+        digits_spec(parameters=params(hiden_size={"value": 32})),
+        'parameters.hiden_size: digits_mlp does not read hiden_size (did you mean '
+        '"hidden_size"?); it reads lr, batch_size, epochs,'),
     # found by the property test: a list where a name goes
     "unhashable scheduler type": (digits_spec(scheduler={"type": []}),
                                   "scheduler: unknown scheduler []"),
@@ -184,6 +193,31 @@ def test_trainables_says_what_each_takes(capsys):
     mlp = out.split("digits_mlp:")[1].split("fashion_mnist_cnn:")[0]
     assert "takes: optimizer adam|sgd, lr_schedule constant|cosine, lr > 0" in mlp
     assert "batch_size >= 1" in mlp and "hidden_size >= 1" in mlp and "channels" not in mlp
+    assert "needs: lr, batch_size, epochs, num_layers, hidden_size; also reads: optimizer," in mlp
+
+
+def test_shipped_trainables_declare_every_parameter_they_read():
+    """`needs` and `reads` (what the spec is checked against) are what the code reads: every
+    `config["x"]` / `config.get("x")` / `"x" in config` in trainables/, over all of them."""
+    import ast
+
+    from raysearch.registry import TRAINABLES
+
+    subscripted, read = set(), set()
+    for path in (ROOT / "trainables").glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Subscript) and getattr(node.value, "id", None) == "config":
+                subscripted.add(node.slice.value)
+            elif isinstance(node, ast.Call) and getattr(node.func, "attr", None) == "get" \
+                    and getattr(node.func.value, "id", None) == "config":
+                read.add(node.args[0].value)
+            elif isinstance(node, ast.Compare) and isinstance(node.ops[0], ast.In) \
+                    and getattr(node.comparators[0], "id", None) == "config":
+                read.add(node.left.value)
+    shipped = [e.facts for e in TRAINABLES if e.target.startswith("trainables.")]
+    assert len(shipped) == 3 and all(f.reads and set(f.needs) <= set(f.reads) for f in shipped)
+    assert set().union(*(f.reads for f in shipped)) == subscripted | read
+    assert set().union(*(f.needs for f in shipped)) <= subscripted
 
 
 def test_output_cut_short_by_its_reader_ends_quietly():

@@ -96,5 +96,6 @@ def test_nested_parameters_reach_the_function_as_dicts(method, tmp_path, storage
 
 
 def test_resolved_spec_round_trips_through_yaml():
-    sweep = load_spec(yaml.safe_load(WANDB_SWEEP.read_text()) | {"trainable": "digits_mlp"})
+    ported = f"{EXAMPLES / 'wandb' / 'ported.py'}:train"  # the sweep file's parameters
+    sweep = load_spec(yaml.safe_load(WANDB_SWEEP.read_text()) | {"trainable": ported})
     assert load_spec(yaml.safe_load(yaml.safe_dump(sweep.resolved))).resolved == sweep.resolved

@@ -23,13 +23,20 @@ _TRAINING_RANGES = {"lr": {"gt": 0}, "momentum": {"min": 0}, "dropout": {"min": 
 _FNN_RANGES = {**_TRAINING_RANGES, "num_layers": {"min": 0}, "hidden_size": {"min": 1}}
 _CNN_RANGES = {**_TRAINING_RANGES, "channels": {"min": 1}, "kernel_size": {"min": 1},
                "head_size": {"min": 0}}
+# What the training loop reads (trainables.loop): without a default, then with one.
+_TRAINING_NEEDS = ("lr", "batch_size", "epochs")
+_TRAINING_READS = (*_TRAINING_NEEDS, "optimizer", "momentum", "lr_schedule", "dropout", "seed")
+_FNN_READS = {"needs": (*_TRAINING_NEEDS, "num_layers", "hidden_size"),
+              "reads": (*_TRAINING_READS, "num_layers", "hidden_size")}
+_CNN_READS = {"needs": (*_TRAINING_NEEDS, "channels", "kernel_size"),
+              "reads": (*_TRAINING_READS, "channels", "kernel_size", "batch_norm", "head_size")}
 
 __all__ = ["LR_SCHEDULES", "METRICS", "MUTABLE", "OPTIMIZERS"]
 
 TRAINABLES.register(
     "fashion_mnist_mlp", "trainables.classifiers:fashion_mnist_mlp",
     load_data="trainables.data:fashion_mnist", evaluate="trainables.classifiers:test_fnn",
-    **_CLASSIFIER, ranges=_FNN_RANGES,
+    **_CLASSIFIER, ranges=_FNN_RANGES, **_FNN_READS,
     description="The tutorial's feed-forward net on Fashion-MNIST (50k train / 10k val carved "
                 "from train; the 10k test set held out for the best checkpoint).",
     default_parameters={
@@ -44,7 +51,7 @@ TRAINABLES.register(
 TRAINABLES.register(
     "fashion_mnist_cnn", "trainables.classifiers:fashion_mnist_cnn",
     load_data="trainables.data:fashion_mnist", evaluate="trainables.classifiers:test_cnn",
-    **_CLASSIFIER, ranges=_CNN_RANGES,
+    **_CLASSIFIER, ranges=_CNN_RANGES, **_CNN_READS,
     description="A small two-block ConvNet on Fashion-MNIST.",
     default_parameters={
         "lr": {"distribution": "log_uniform_values", "min": 1e-4, "max": 1e-2},
@@ -58,7 +65,7 @@ TRAINABLES.register(
 TRAINABLES.register(
     "digits_mlp", "trainables.classifiers:digits_mlp",
     load_data="trainables.data:digits", evaluate="trainables.classifiers:test_fnn",
-    **_CLASSIFIER, ranges=_FNN_RANGES,
+    **_CLASSIFIER, ranges=_FNN_RANGES, **_FNN_READS,
     description="The feed-forward net on scikit-learn's bundled 8x8 digits: seconds per trial.",
     default_parameters={
         "lr": {"distribution": "log_uniform_values", "min": 1e-3, "max": 1e-1},

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from raysearch import schema
-from raysearch.errors import RaysearchNotice, SpecError
+from raysearch.errors import RaysearchNotice, SpecError, did_you_mean
 from raysearch.registry import SCHEDULERS, SEARCHERS, TRACKERS, TRAINABLES, Entry
 from raysearch.spec.space import Param, Space, iter_params, parse_parameters
 from raysearch.spec.targets import resolve_trainable
@@ -214,6 +214,8 @@ def parse_sweep(raw: Mapping) -> Sweep:
     space, param_problems = parse_parameters(raw_params)
     if not (unknown_trainable and raw_params is None):
         problems += param_problems
+    if info is not None and not param_problems:
+        problems += _unread_or_missing(space, info, trainable.name)
     if info is not None and info.choices and not param_problems:
         problems += _outside_choices(space, info.choices, trainable.name)
     if info is not None and info.ranges and not param_problems:
@@ -479,6 +481,28 @@ def _numbers_only(space: Space, kind: str, given: bool, problems: list[str],
             notices.append(f"{key}: {kind} explores numeric ranges only; {key} keeps the "
                            f"value each trial of the initial population drew")
     return kept
+
+
+def _unread_or_missing(space: Space, info: TrainableInfo, trainable: str) -> list[str]:
+    """A parameter the trainable needs and the spec lacks (every trial would fail on it), or
+    one it never reads (a typo every trial would ignore), found before Ray starts."""
+    import yaml
+
+    problems = []
+    for name in info.needs:
+        if name not in space:
+            default = (info.default_parameters or {}).get(name)
+            example = f", e.g. {name}: " + yaml.safe_dump(
+                default, default_flow_style=True, width=1000).strip() if default else ""
+            problems.append(f"parameters.{name}: {trainable} needs {name}; add it{example} "
+                            f"(`raysearch trainables` lists its default space)")
+    if info.reads is not None:
+        for name in space:
+            if name not in info.reads:
+                problems.append(f"parameters.{name}: {trainable} does not read {name}"
+                                f"{did_you_mean(name, info.reads)}; it reads "
+                                f"{', '.join(info.reads)}")
+    return problems
 
 
 def _outside_choices(space: Space, choices: Mapping[str, tuple], trainable: str) -> list[str]:
