@@ -179,6 +179,7 @@ def _raised(make, X, y):
     {"param_grid": {"C": []}},
     {"param_grid": {"C": [1.0]}, "scoring": "no_such_score"},
     {"param_grid": {"C": [1.0]}, "cv": 1},
+    {"param_grid": [{"C": [1.0]}, {"Cx": [1.0]}]},  # a name the estimator lacks
     {"param_grid": {"C": [1.0]}, "refit": "nope", "scoring": ["accuracy", "f1_macro"]},
 ])
 def test_bad_input_raises_as_scikit_learn_does_before_any_trial(arguments, storage):
@@ -197,6 +198,10 @@ def test_bad_input_raises_as_scikit_learn_does_before_any_trial(arguments, stora
      "early_stopping needs an estimator that trains one iteration at a time"),
     (lambda s: GridSearchCV(LogisticRegression(), {"C": [1.0]}, early_stopping="pbt",
                             storage=s), "early_stopping must be None, True or one of"),
+    (lambda s: RandomizedSearchCV(LogisticRegression(), {"tol": loguniform(1e-4, 1e-2),
+                                                         "Cx": [0.1, 1.0]},
+                                  search_method="optuna", storage=s),
+     "Invalid parameter 'Cx' for estimator LogisticRegression()"),
     (lambda s: RandomizedSearchCV(LogisticRegression(), {"C": [1.0]},
                                   search_method="nope", storage=s),
      "search_method must be one of"),

@@ -85,6 +85,7 @@ class _RaySearch:
             print(f"Fitting {self.n_splits_} folds for each of {plan.run_cap} candidates, "
                   f"totalling {self.n_splits_ * plan.run_cap} fits", flush=True)
         base_estimator = clone(self.estimator)
+        _check_candidate_params(base_estimator, plan)
         job = CandidateJob(
             estimator=base_estimator, splits=splits, scorer=scorers,
             fit_params=dict(routed.estimator.fit), score_params=dict(routed.scorer.score),
@@ -202,6 +203,23 @@ class _RaySearch:
 def _order(trial: dict, config: dict) -> tuple:
     """scikit-learn's candidate order: the candidate index, else when the trial started."""
     return (int(config[CANDIDATE]),) if CANDIDATE in config else (trial["trial_id"],)
+
+
+def _check_candidate_params(estimator: Any, plan: Plan) -> None:
+    """Each candidate's parameters set on a copy of the estimator, as scikit-learn's
+    `_fit_and_score` sets them before it fits: a name the estimator lacks raises that
+    ValueError here, before Ray starts, as scikit-learn's search raises it (not a failed
+    trial per candidate, scored `error_score`). A searcher's space is checked with one value
+    of each parameter: its values are numbers and strings, only the names can be wrong."""
+    if plan.candidates is not None:
+        for params in plan.candidates:
+            clone(estimator).set_params(**clone(params, safe=False))
+        return
+    one = {}
+    for name, spec in plan.parameters.items():
+        values = spec.get("values") or [spec.get("value", spec.get("min"))]
+        one[name] = values[0]
+    clone(estimator).set_params(**one)
 
 
 def _seed(random_state: Any) -> int | None:
