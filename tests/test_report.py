@@ -356,3 +356,25 @@ def test_trial_numbers_get_whole_number_ticks(tmp_path, count, step):
     for ticks in (axis, bars[0]):
         assert (ticks.dtick, ticks.tickformat) == (step, "d")
         assert count / step <= 10 and (step == 1 or count / step > 4)
+
+
+def test_serving_where_it_cannot_listen_is_one_line_exit_2(tmp_path, capsys):
+    """`report --serve` on a port taken (a second server), past 65535, or a host this
+    machine does not have: one line naming the flag and what to change, no traceback."""
+    import socket
+
+    run = synthetic_run(tmp_path, 2).path
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen()
+    port = taken.getsockname()[1]
+    try:
+        for flags, expected in (
+                (["--port", str(port)], f"--port {port}: 127.0.0.1:{port} is in use"),
+                (["--port", "70000"], "--port 70000: a port is 0-65535"),
+                (["--host", "256.1.1.1"], "--host 256.1.1.1: not an address of this machine")):
+            assert main(["report", run, "--serve", *flags]) == 2
+            err = capsys.readouterr().err
+            assert err.startswith(f"raysearch: error: {expected}") and err.count("\n") == 1, err
+    finally:
+        taken.close()

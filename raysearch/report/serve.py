@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from raysearch.errors import SpecError
 from raysearch.report.html import render
 from raysearch.results import load
 
@@ -34,4 +35,26 @@ def report_server(run_dir: str, host: str = "127.0.0.1", port: int = 8765) -> Th
         def log_message(self, format: str, *args: object) -> None:  # noqa: A002
             return  # quiet: the terminal is the user's
 
-    return ThreadingHTTPServer((host, port), Report)
+    return _bind(host, port, Report)
+
+
+def _bind(host: str, port: int, handler: type[BaseHTTPRequestHandler]) -> ThreadingHTTPServer:
+    """The server on (host, port); where it cannot listen there (the port taken, a port past
+    65535, a host this machine does not have), a SpecError saying what to change."""
+    import errno
+    import socket
+
+    try:
+        return ThreadingHTTPServer((host, port), handler)
+    except OverflowError:
+        raise SpecError(f"--port {port}: a port is 0-65535 (0: any free one)") from None
+    except socket.gaierror as exc:
+        raise SpecError(f"--host {host}: not an address of this machine ({exc.strerror}); "
+                        f"use 127.0.0.1, or 0.0.0.0 to share the report") from None
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            raise SpecError(f"--port {port}: {host}:{port} is in use (another report "
+                            f"server?); pick another --port, or --port 0 for any free one"
+                            ) from None
+        raise SpecError(f"--host {host} --port {port}: cannot listen there: "
+                        f"{exc.strerror or exc}") from None
