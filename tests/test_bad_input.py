@@ -113,6 +113,27 @@ def test_run_rejects_bad_spec_before_ray_is_even_imported(tmp_path):
     assert not list(tmp_path.glob("digits-test*"))
 
 
+@pytest.mark.parametrize("where, expected", [
+    ("{file}/runs", "--storage {file}/runs: {file} is a file, not a folder"),
+    ("{file}", "--storage {file}: {file} is a file, not a folder"),
+    ("/proc/raysearch-runs", "--storage /proc/raysearch-runs: cannot make a folder in /proc"),
+])
+def test_a_storage_that_cannot_hold_a_run_folder_fails_before_ray(tmp_path, where, expected):
+    """--storage under a file, or where no folder can be made: one line, exit 2, Ray not
+    even imported (it was a traceback once the sweep had started), and nothing left behind."""
+    spec = write(tmp_path, digits_spec())
+    where, expected = (x.format(file=spec) for x in (where, expected))
+    probe = ("import sys; from raysearch.cli import main; "
+             f"code = main(['run', {spec!r}, '--storage', {where!r}]); "
+             "print(code, 'ray' in sys.modules)")
+    proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          timeout=120)
+    assert proc.stdout.split()[-2:] == ["2", "False"], proc.stdout + proc.stderr
+    assert proc.stderr.startswith(f"raysearch: error: {expected}"), proc.stderr
+    assert proc.stderr.count("\n") == 1 and sorted(p.name for p in tmp_path.iterdir()) == \
+        ["spec.yaml"]
+
+
 def test_all_problems_reported_together(tmp_path, capsys):
     spec = digits_spec(method="grd", parameters=params(lr={"min": 2.0, "max": 1.0}))
     assert main(["validate", write(tmp_path, spec)]) == 2

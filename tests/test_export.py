@@ -60,6 +60,21 @@ def test_the_exported_study_has_the_sweeps_trials(asha_run, tmp_path, capsys):
     assert "already in" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("where, reason", [
+    ("sqlite:///{tmp}/no/such/folder/study.db", "OperationalError: (sqlite3.OperationalError) "
+                                                "unable to open database file"),
+    ("{tmp}/no/such/folder/journal.log", "FileNotFoundError"),
+    ("postgresql://user@127.0.0.1:9/db", "ImportError"),  # its driver is not installed
+])
+def test_a_storage_optuna_cannot_open_is_one_line_exit_2(asha_run, tmp_path, capsys, where,
+                                                         reason):
+    url = where.format(tmp=tmp_path)
+    assert main(["export", asha_run.path, "--optuna", url]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"raysearch: error: --optuna {url}: Optuna cannot open this "
+                          f"storage: {reason}") and err.count("\n") == 1, err
+
+
 def test_optuna_dashboard_opens_the_exported_study(asha_run, tmp_path):
     from wsgiref.util import setup_testing_defaults
 

@@ -43,8 +43,8 @@ def export_to_optuna(result: SweepResult, storage: str, study_name: str | None =
         raise SpecError(f"{result.path}: this sweep has no metric, so no study values: nothing "
                         f"to export to Optuna")
     name = study_name or str(result.spec.get("name") or "raysearch")
-    backend = _storage(storage)
-    if name in optuna.get_all_study_names(backend):
+    backend, names = _open(storage)
+    if name in names:
         raise SpecError(f"--study-name: a study named {name!r} is already in {storage}; "
                         f"give another name (raysearch never overwrites a study)")
     direction = "maximize" if result.goal == "maximize" else "minimize"
@@ -60,14 +60,23 @@ def export_to_optuna(result: SweepResult, storage: str, study_name: str | None =
     return study
 
 
-def _storage(url: str) -> Any:
+def _open(url: str) -> tuple[Any, list[str]]:
+    """(the Optuna storage at `url`, its studies' names); one Optuna cannot open (a folder
+    that is not there, a database driver not installed) is a SpecError naming the flag."""
     import optuna
 
-    if "://" in url:
-        return optuna.storages.RDBStorage(url)
-    from optuna.storages.journal import JournalFileBackend
+    try:
+        if "://" in url:
+            backend = optuna.storages.RDBStorage(url)
+        else:
+            from optuna.storages.journal import JournalFileBackend
 
-    return optuna.storages.JournalStorage(JournalFileBackend(url))
+            backend = optuna.storages.JournalStorage(JournalFileBackend(url))
+        return backend, optuna.get_all_study_names(backend)
+    except Exception as exc:  # noqa: BLE001 - sqlalchemy's, a driver's, the file system's
+        reason = (str(exc).strip().splitlines() or [""])[0]
+        raise SpecError(f"--optuna {url}: Optuna cannot open this storage: "
+                        f"{type(exc).__name__}: {reason}") from None
 
 
 def distributions_of(result: SweepResult) -> tuple[dict[str, Any], dict[str, Any]]:

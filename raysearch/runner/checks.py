@@ -1,12 +1,35 @@
-"""Checks against the live Ray cluster, made before any trial starts."""
+"""Checks made before any trial starts: where the run folder goes (before Ray starts), then
+against the live Ray cluster."""
 
 from __future__ import annotations
 
 import os
+import tempfile
 
-from raysearch.errors import ClusterError
+from raysearch.errors import ClusterError, SpecError
 from raysearch.results import SPEC_FILE, storage
 from raysearch.spec import Sweep
+
+
+def check_storage_writable(location: str) -> None:
+    """A local `storage` where a run folder can be made, checked before Ray starts (a file in
+    the way, a folder that cannot be written, a path under /proc): a probe folder is made and
+    removed in the nearest folder that exists, so nothing is left behind. URIs (s3://...) are
+    the cluster's to reach."""
+    if storage.is_uri(location):
+        return
+    path = os.path.abspath(os.path.expanduser(location))
+    existing = path
+    while not os.path.exists(existing):
+        existing = os.path.dirname(existing)
+    if not os.path.isdir(existing):
+        raise SpecError(f"--storage {location}: {existing} is a file, not a folder; give a "
+                        f"folder for the run folders")
+    try:
+        os.rmdir(tempfile.mkdtemp(prefix=".raysearch-probe-", dir=existing))
+    except OSError as exc:
+        raise SpecError(f"--storage {location}: cannot make a folder in {existing} "
+                        f"({exc.strerror or exc}); give a folder you can write to") from None
 
 
 def check_resources(sweep: Sweep, autoscaling: bool) -> None:

@@ -47,7 +47,7 @@ from raysearch.results import (
     storage,
 )
 from raysearch.runner.callback_usage import callback_usage_without_imports
-from raysearch.runner.checks import check_resources, check_storage_visible
+from raysearch.runner.checks import check_resources, check_storage_visible, check_storage_writable
 from raysearch.runner.failures import explain, quiet_ray_logs
 from raysearch.runner.interrupt import stop_on_signals
 from raysearch.runner.session import (
@@ -70,6 +70,7 @@ def run_sweep(sweep: Sweep, options: RunOptions | None = None) -> SweepResult:
     options = options or RunOptions()
     if options.name:
         sweep = dataclasses.replace(sweep, name=options.name)
+    check_storage_writable(options.storage)
     with scoped_environ(_tune_env(sweep)), ray_session(options, sweep.trainable,
                                                        sweep.resources) as session:
         check_resources(sweep, options.autoscaling)
