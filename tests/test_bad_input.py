@@ -82,6 +82,10 @@ CASES = {
         digits_spec(parameters=params(hiden_size={"value": 32})),
         'parameters.hiden_size: digits_mlp does not read hiden_size (did you mean '
         '"hidden_size"?); it reads lr, batch_size, epochs,'),
+    "a name that is not one folder name": (digits_spec(name="runs/../../x"),
+                                           "name: 'runs/../../x' names the run folder, so it "
+                                           "is one folder name: no '/' or '\\', not '.' or "
+                                           "'..'; e.g. 'runs-x'"),
     # found by the property test: a list where a name goes
     "unhashable scheduler type": (digits_spec(scheduler={"type": []}),
                                   "scheduler: unknown scheduler []"),
@@ -113,18 +117,22 @@ def test_run_rejects_bad_spec_before_ray_is_even_imported(tmp_path):
     assert not list(tmp_path.glob("digits-test*"))
 
 
-@pytest.mark.parametrize("where, expected", [
-    ("{file}/runs", "--storage {file}/runs: {file} is a file, not a folder"),
-    ("{file}", "--storage {file}: {file} is a file, not a folder"),
-    ("/proc/raysearch-runs", "--storage /proc/raysearch-runs: cannot make a folder in /proc"),
+@pytest.mark.parametrize("flags, expected", [
+    (["--storage", "{file}/runs"], "--storage {file}/runs: {file} is a file, not a folder"),
+    (["--storage", "{file}"], "--storage {file}: {file} is a file, not a folder"),
+    (["--storage", "/proc/raysearch-runs"],
+     "--storage /proc/raysearch-runs: cannot make a folder in /proc"),
+    (["--name", "../outside"], "name: '../outside' names the run folder"),  # out of storage
 ])
-def test_a_storage_that_cannot_hold_a_run_folder_fails_before_ray(tmp_path, where, expected):
-    """--storage under a file, or where no folder can be made: one line, exit 2, Ray not
-    even imported (it was a traceback once the sweep had started), and nothing left behind."""
+def test_a_run_folder_that_cannot_be_made_fails_before_ray(tmp_path, flags, expected):
+    """--storage under a file, or where no folder can be made, or a --name that is not one
+    folder name: one line, exit 2, Ray not even imported (a traceback once the sweep had
+    started; a name with '..' put the run folder outside the storage), nothing left behind."""
     spec = write(tmp_path, digits_spec())
-    where, expected = (x.format(file=spec) for x in (where, expected))
+    flags = [flag.format(file=spec) for flag in flags]
+    expected = expected.format(file=spec)
     probe = ("import sys; from raysearch.cli import main; "
-             f"code = main(['run', {spec!r}, '--storage', {where!r}]); "
+             f"code = main(['run', {spec!r}, '--storage', {str(tmp_path)!r}, *{flags!r}]); "
              "print(code, 'ray' in sys.modules)")
     proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
                           timeout=120)
@@ -132,6 +140,32 @@ def test_a_storage_that_cannot_hold_a_run_folder_fails_before_ray(tmp_path, wher
     assert proc.stderr.startswith(f"raysearch: error: {expected}"), proc.stderr
     assert proc.stderr.count("\n") == 1 and sorted(p.name for p in tmp_path.iterdir()) == \
         ["spec.yaml"]
+
+
+@pytest.mark.parametrize("call, expected", [
+    (lambda r: r.run(digits_spec(), storage=123),
+     "storage: expected a folder path or URI (a str or pathlib.Path), got int 123"),
+    (lambda r: r.run(digits_spec(), address=6379), "address: expected a str, got int 6379"),
+    (lambda r: r.run(digits_spec(), name="a/b"), "name: 'a/b' names the run folder"),
+    (lambda r: r.load(5), "run_dir: expected a folder path or URI"),
+    (lambda r: r.resume(None), "run_dir: expected a folder path or URI"),
+])
+def test_python_arguments_of_the_wrong_kind_are_spec_errors(call, expected):
+    """What the CLI's flags say, the Python API's arguments say alike: a SpecError naming the
+    argument, before Ray starts (it was a TypeError or AttributeError from deep inside)."""
+    import raysearch
+
+    with pytest.raises(raysearch.SpecError) as info:
+        call(raysearch)
+    assert str(info.value).startswith(expected), str(info.value)
+
+
+def test_a_path_is_a_folder_as_a_str_is():
+    from pathlib import Path
+
+    from raysearch.runner import RunOptions
+
+    assert RunOptions(storage=Path("runs") / "a").storage == "runs/a"
 
 
 def test_all_problems_reported_together(tmp_path, capsys):

@@ -329,7 +329,7 @@ def synthetic_run(folder: Path, count: int) -> raysearch.SweepResult:
     pq.write_table(pa.Table.from_pylist(history), folder / "history.parquet")
     (folder / "spec.yaml").write_text(yaml.safe_dump(spec))
     (folder / "summary.json").write_text(json.dumps({"started": 1000.0, "finished": True}))
-    return raysearch.load(str(folder))
+    return raysearch.load(folder)  # a pathlib.Path, as a str
 
 
 def test_a_conditional_space_renders(tmp_path):

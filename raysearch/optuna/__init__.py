@@ -93,6 +93,7 @@ def _sweep(study: Any, objective: Callable, n_trials: int | None, timeout: float
     from raysearch.optuna.searcher import LiveStudy
     from raysearch.optuna.trial import objective_trainable, value_keys
     from raysearch.spec import Sweep
+    from raysearch.spec.sweep import folder_name
 
     problems = []
     if not isinstance(study, optuna.Study):
@@ -121,7 +122,7 @@ def _sweep(study: Any, objective: Callable, n_trials: int | None, timeout: float
                       "`raysearch resume` is not needed: call optimize again)", RaysearchNotice,
                       stacklevel=3)
     sweep = Sweep(
-        name=study.study_name,
+        name=folder_name(study.study_name),  # it names the run folder
         trainable=objective_trainable(objective, mailbox, len(directions)),
         method="optuna-study", metric=Metric(keys[0], directions[0]), space={}, parameters={},
         run_cap=n_trials if n_trials is not None else -1, scheduler=SchedulerSpec(),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -230,8 +231,9 @@ class SweepResult:
         return bool(self.failures)
 
 
-def load(run_dir: str) -> SweepResult:
+def load(run_dir: str | os.PathLike) -> SweepResult:
     """The result of a sweep from its run folder, without Ray (mid-sweep too)."""
+    run_dir = storage.as_location(run_dir, "run_dir")
     spec_path = storage.join(run_dir, SPEC_FILE)
     if not storage.exists(spec_path):
         raise SpecError(f"{run_dir}: not a raysearch run folder (no {SPEC_FILE})")

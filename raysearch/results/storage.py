@@ -16,6 +16,17 @@ import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
 
+def as_location(value: Any, what: str) -> str:
+    """A folder path or URI given as a str or a pathlib.Path, as the str the rest reads;
+    anything else is a SpecError naming `what` (the argument, or the flag)."""
+    if isinstance(value, str | os.PathLike):
+        return os.fspath(value)
+    from raysearch.errors import SpecError
+
+    raise SpecError(f"{what}: expected a folder path or URI (a str or pathlib.Path), got "
+                    f"{type(value).__name__} {value!r}")
+
+
 def is_uri(location: str) -> bool:
     return "://" in location
 

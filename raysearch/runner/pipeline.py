@@ -59,6 +59,7 @@ from raysearch.runner.session import (
     scoped_environ,
 )
 from raysearch.spec import Sweep, load_spec
+from raysearch.spec.sweep import name_problem
 
 __all__ = ["run_sweep", "resume_sweep", "RunOptions", "DEFAULT_STORAGE"]
 MIN_CHECKPOINTS_KEPT = 2
@@ -69,6 +70,8 @@ def run_sweep(sweep: Sweep, options: RunOptions | None = None) -> SweepResult:
     renames the sweep everywhere (run folder, spec.yaml, summary, report, trackers)."""
     options = options or RunOptions()
     if options.name:
+        if problem := name_problem(options.name):
+            raise SpecError(problem)
         sweep = dataclasses.replace(sweep, name=options.name)
     check_storage_writable(options.storage)
     with scoped_environ(_tune_env(sweep)), ray_session(options, sweep.trainable,
@@ -90,12 +93,13 @@ def run_sweep(sweep: Sweep, options: RunOptions | None = None) -> SweepResult:
                     started)
 
 
-def resume_sweep(run_dir: str, options: RunOptions | None = None,
+def resume_sweep(run_dir: str | os.PathLike, options: RunOptions | None = None,
                  trainable: Callable | None = None) -> SweepResult:
     """Continue an interrupted sweep in place: finished trials stay finished, unfinished and
     errored ones continue from their last checkpoints. `trainable` replaces the training
     function the spec names (needed only when it cannot be found by name or by value)."""
     options = options or RunOptions()
+    run_dir = storage.as_location(run_dir, "run_dir")
     run_dir = run_dir if storage.is_uri(run_dir) else os.path.abspath(run_dir)
     spec_path = storage.join(run_dir, SPEC_FILE)
     if not storage.exists(spec_path):

@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 
-from raysearch.errors import ClusterError
+from raysearch.errors import ClusterError, SpecError
 from raysearch.runner.warm_workers import (
     trial_actors_on_warm_workers,
     trial_modules,
@@ -73,6 +73,17 @@ class RunOptions:
     progress_every_s: float | None = 10.0  # None: quiet
     verbose: bool = False  # show trial stdout/stderr and Ray's own logs
     autoscaling: bool = False  # the cluster grows on demand: don't reject what it lacks now
+
+    def __post_init__(self) -> None:
+        """A pathlib.Path for `storage` is read as its str; a value of the wrong kind is a
+        SpecError naming it, before Ray starts."""
+        from raysearch.results.storage import as_location
+
+        object.__setattr__(self, "storage", as_location(self.storage, "storage"))
+        for what in ("address", "name"):
+            value = getattr(self, what)
+            if value is not None and not isinstance(value, str):
+                raise SpecError(f"{what}: expected a str, got {type(value).__name__} {value!r}")
 
 
 @contextmanager

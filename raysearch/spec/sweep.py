@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import importlib.util
 import math
+import re
 import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -274,6 +275,8 @@ def parse_sweep(raw: Mapping) -> Sweep:
         if mutation_space and not problems:
             checkpoint = _align_checkpoints(scheduler, checkpoint, notices)
 
+    if top["name"] not in (None, "") and (problem := name_problem(str(top["name"]))):
+        problems.append(problem)
     if problems:
         raise SpecError(problems)
     for notice in notices:
@@ -292,6 +295,28 @@ def parse_sweep(raw: Mapping) -> Sweep:
 
 
 # ------------------------------------------------------------------ cross-field rules
+
+
+MAX_NAME = 200  # a folder name's limit is 255 bytes; the run folder adds "-YYYYmmdd-HHMMSS-N"
+
+
+def folder_name(name: str) -> str:
+    """`name` as one folder name: the parts between '/', '\\' (and NULs) joined with '-', '.'
+    and '..' left out ('sweep' if nothing is left). A name that is one already is kept."""
+    return "-".join(part for part in re.split(r"[/\\\0]+", name)
+                    if part.strip(".")) or "sweep"
+
+
+def name_problem(name: str) -> str | None:
+    """A sweep's name names its run folder: one folder inside the storage (`a/b` would nest
+    it, `../x` put it outside), or the problem with a name to use instead."""
+    if folder_name(name) != name:
+        return (f"name: {name!r} names the run folder, so it is one folder name: no '/' or "
+                f"'\\', not '.' or '..'; e.g. {folder_name(name)!r}")
+    if len(name.encode()) > MAX_NAME:
+        return (f"name: {len(name.encode())} bytes is too long for a folder name (the run "
+                f"folder's); at most {MAX_NAME}")
+    return None
 
 
 def check_space(searcher: Entry, space: Space) -> list[str]:
