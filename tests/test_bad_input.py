@@ -160,6 +160,33 @@ def test_python_arguments_of_the_wrong_kind_are_spec_errors(call, expected):
     assert str(info.value).startswith(expected), str(info.value)
 
 
+def test_a_training_function_that_cannot_take_the_config_fails_validation(tmp_path, capsys):
+    """Ray Tune calls a function trainable with the trial's config: `def train():` failed in
+    every trial with a TypeError; now validation says so, for a function object and for a
+    file's function alike. Anything that takes one argument passes."""
+    import functools
+
+    from raysearch.errors import SpecError
+    from raysearch.spec import load_spec
+
+    def train():
+        pass
+
+    with pytest.raises(SpecError) as info:
+        load_spec(digits_spec(trainable=train))
+    assert str(info.value).startswith("trainable: train() cannot take the trial's config: Ray "
+                                      "Tune calls a training function with one argument")
+    script = tmp_path / "train.py"
+    script.write_text("def train(lr, epochs):\n    pass\n")
+    assert main(["validate", write(tmp_path, digits_spec(trainable=f"{script}:train"))]) == 2
+    assert "trainable: train(lr, epochs) cannot take the trial's config" in \
+        capsys.readouterr().err
+    for fine in (lambda cfg: None, lambda *args: None, lambda config, data: None,  # data: ours
+                 lambda config, *, checkpoint_every: None,
+                 functools.partial(lambda x, config: None, 1)):
+        assert load_spec(digits_spec(trainable=fine)).trainable is fine
+
+
 def test_a_path_is_a_folder_as_a_str_is():
     from pathlib import Path
 

@@ -4,9 +4,9 @@
 A training function named by an importable reference ("module:function", every registered
 trainable) travels by that name and is imported in the trial's worker only: the driver never
 imports it (nor torch with it), which leaves the cores to Ray's start and the workers' own
-imports before the first result (BENCHMARKS.md §8). The extras a function can take (`data`,
-`checkpoint_every`, `program`) are offered to every trial and passed on to those its
-signature names.
+imports before the first result (BENCHMARKS.md §8). The extras a function can take
+(`spec.targets.TRIAL_EXTRAS`: `data`, `checkpoint_every`, `program`) are offered to every
+trial and passed on to those its signature names.
 """
 
 from __future__ import annotations

@@ -11,11 +11,16 @@ from raysearch.errors import SpecError, did_you_mean
 from raysearch.registry import TRAINABLES, Entry, load_target
 from raysearch.types import TrainableInfo
 
+# what raysearch passes a training function besides the config, by keyword, when its signature
+# names it (runner.trainable): the data its loader made, checkpoint.every, a W&B program
+TRIAL_EXTRAS = ("data", "checkpoint_every", "program")
+
 
 def resolve_trainable(target: Any, where: str = "trainable") -> Entry[TrainableInfo]:
     """The registry entry `target` names, or an entry for a user's function; SpecError (one
     line, naming `where`) when it can't be found."""
     if callable(target):
+        _check_takes_config(target, where)
         return Entry(getattr(target, "__name__", "trainable"), target, TrainableInfo(),
                      "trainable")
     if not isinstance(target, str) or not target:
@@ -32,8 +37,32 @@ def resolve_trainable(target: Any, where: str = "trainable") -> Entry[TrainableI
             raise SpecError(f"{where}: {target!r}: no such file {path}")
         target = f"{path}:{attribute}"
     function = _load(target, module, attribute, where)
-    return Entry(attribute, target, TrainableInfo(), "trainable") if callable(function) else \
-        _not_callable(module, attribute, where)
+    if not callable(function):
+        return _not_callable(module, attribute, where)
+    _check_takes_config(function, where)
+    return Entry(attribute, target, TrainableInfo(), "trainable")
+
+
+def _check_takes_config(function: Callable, where: str) -> None:
+    """Ray Tune calls a function trainable with one argument, the trial's config: one that
+    cannot take it would fail in every trial, so it fails validation instead. A class (a
+    `tune.Trainable`) or a callable whose signature Python cannot read is Tune's to judge."""
+    import inspect
+
+    if inspect.isclass(function):
+        return
+    try:
+        signature = inspect.signature(function)
+    except (TypeError, ValueError):
+        return
+    extras = {name: None for name in TRIAL_EXTRAS if name in signature.parameters}
+    try:
+        signature.bind({}, **extras)
+    except TypeError:
+        name = getattr(function, "__name__", "the function")
+        raise SpecError(f"{where}: {name}{signature} cannot take the trial's config: Ray Tune "
+                        f"calls a training function with one argument, e.g. "
+                        f"def {name}(config): ... config['lr'] ...") from None
 
 
 def _load(target: str, module: str, attribute: str, where: str) -> Callable | None:
