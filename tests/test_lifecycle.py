@@ -6,6 +6,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -41,12 +42,18 @@ def driver(argv: list[str], env: dict | None = None) -> subprocess.Popen:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("sig,code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
-def test_signal_stops_cleanly_and_resume_finishes(ray_session, tmp_path, sig, code, capsys):
+@pytest.mark.parametrize("sig,code,moved", [(signal.SIGINT, 130, False),
+                                            (signal.SIGTERM, 143, True)])
+def test_signal_stops_cleanly_and_resume_finishes(ray_session, tmp_path, sig, code, moved,
+                                                  capsys):
+    """Interrupted, then resumed with --quiet: in place, or after the run folder moved (copied
+    off a cluster, say). The resumed session records into the folder it was given (Tune's
+    pickled callbacks wrote the tables back at the old path) and stays quiet (they showed the
+    first session's progress)."""
     storage = tmp_path / "runs"
     address = ray_session.get_runtime_context().gcs_address
     proc = driver(["run", str(long_spec(tmp_path)), "--storage", str(storage),
-                   "--address", address, "--quiet"])
+                   "--address", address])  # with progress: the resume below is --quiet
     wait_for(lambda: max_iteration(storage) >= 10, 120, "some epochs to be recorded")
     proc.send_signal(sig)
     _, err = proc.communicate(timeout=120)
@@ -61,8 +68,13 @@ def test_signal_stops_cleanly_and_resume_finishes(ray_session, tmp_path, sig, co
     statuses = {r["status"] for r in read_rows(str(run_dir), "trials.parquet")}
     assert statuses & {"running", "pending"}, statuses  # unfinished, not "completed"
 
+    if moved:
+        (tmp_path / "elsewhere").mkdir()
+        run_dir = Path(shutil.move(run_dir, tmp_path / "elsewhere" / run_dir.name))
     assert main(["resume", str(run_dir), "--quiet"]) == 0
-    assert "2 trials: 2 completed" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "2 trials: 2 completed" in out and "trials done" not in out, out
+    assert not moved or not list(storage.iterdir())  # nothing written at the old path
     after = read_rows(str(run_dir), "history.parquet")
     assert {(r["trial_id"], r["iteration"]) for r in before} <= \
         {(r["trial_id"], r["iteration"]) for r in after}  # nothing recorded was lost

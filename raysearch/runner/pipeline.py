@@ -207,8 +207,18 @@ def _restored_tuner(sweep: Sweep, run_dir: str, options: RunOptions) -> Any:
                       "starts again in this run folder (results recorded so far are kept)",
                       RaysearchNotice, stacklevel=4)
         return _tuner(sweep, run_dir, options)
-    return tune.Tuner.restore(run_dir, trainable=ray_trainable(sweep), resume_unfinished=True,
-                              resume_errored=True)
+    tuner = tune.Tuner.restore(run_dir, trainable=ray_trainable(sweep), resume_unfinished=True,
+                               resume_errored=True)
+    # Tune restores the callbacks pickled with the experiment: the first session's, with its
+    # run folder's path (a folder moved since, say copied off a cluster, got its tables back
+    # at the old path) and its progress setting (`resume --quiet` showed progress). This
+    # session's are built instead, as `_tuner` builds them; what they record is in the run
+    # folder's files, which they read at setup. Through Ray Client the tuner lives on the
+    # cluster, where the folder has not moved, and keeps them.
+    local = getattr(tuner, "_local_tuner", None)
+    if local is not None:
+        local.get_run_config().callbacks = _callbacks(sweep, run_dir, options)
+    return tuner
 
 
 def _cut_short(run_dir: str) -> set[str]:
@@ -221,15 +231,28 @@ def _cut_short(run_dir: str) -> set[str]:
     return {r["trial_id"] for r in rows if r["status"] in (UNFINISHED, RUNNING, PENDING)}
 
 
+def _callbacks(sweep: Sweep, run_dir: str, options: RunOptions) -> list[Any]:
+    """What the driver does with each result: the run folder's tables, TensorBoard, the
+    trackers, and progress unless quiet."""
+    from raysearch.runner.progress import ProgressReporter, SweepSize
+    from raysearch.runner.recorder import SweepRecorder
+    from raysearch.runner.tensorboard import TensorBoardWriter
+    from raysearch.runner.tracking import tracking_callbacks
+
+    recorder = SweepRecorder(run_dir, sweep.metric, sweep.iteration_budget())
+    callbacks = [recorder, TensorBoardWriter(run_dir, sweep.metric),
+                 *tracking_callbacks(sweep, run_dir)]
+    if options.progress_every_s is not None:
+        size = SweepSize(sweep.run_cap, sweep.iteration_budget(), sweep.time_budget_s)
+        callbacks.append(ProgressReporter(recorder, size, options.progress_every_s))
+    return callbacks
+
+
 def _tuner(sweep: Sweep, run_dir: str, options: RunOptions) -> Any:
     from ray import tune
 
     from raysearch.registry import SCHEDULERS, SEARCHERS
-    from raysearch.runner.progress import ProgressReporter, SweepSize
-    from raysearch.runner.recorder import SweepRecorder
     from raysearch.runner.stopper import SweepStopper
-    from raysearch.runner.tensorboard import TensorBoardWriter
-    from raysearch.runner.tracking import tracking_callbacks
     from raysearch.runner.trainable import ray_trainable
     from raysearch.search import build_search
 
@@ -237,12 +260,7 @@ def _tuner(sweep: Sweep, run_dir: str, options: RunOptions) -> Any:
     searcher, scheduler = SEARCHERS.get(sweep.method), SCHEDULERS.get(sweep.scheduler.type)
     storage_path, name = run_dir.rsplit("/", 1) if storage.is_uri(run_dir) else \
         os.path.split(run_dir)
-    recorder = SweepRecorder(run_dir, sweep.metric, sweep.iteration_budget())
-    callbacks = [recorder, TensorBoardWriter(run_dir, sweep.metric),
-                 *tracking_callbacks(sweep, run_dir)]
-    if options.progress_every_s is not None:
-        size = SweepSize(sweep.run_cap, sweep.iteration_budget(), sweep.time_budget_s)
-        callbacks.append(ProgressReporter(recorder, size, options.progress_every_s))
+    callbacks = _callbacks(sweep, run_dir, options)
     return tune.Tuner(
         ray_trainable(sweep),
         param_space=param_space,
