@@ -241,6 +241,15 @@ def test_load_works_mid_sweep_from_partial_tables(pbt_run, tmp_path):
     assert result.summary == {} and result.trials.num_rows == 4 and result.best is not None
 
 
+def test_a_copied_run_folder_finds_its_own_checkpoints(pbt_run, tmp_path):
+    """The tables record absolute checkpoint paths, those of where the sweep ran: a copy
+    elsewhere (off a cluster, say) answers with its own checkpoints, not the original's."""
+    copy = Path(shutil.copytree(pbt_run.path, tmp_path / "copy"))
+    best = raysearch.load(copy).best
+    assert best.checkpoint.startswith(f"{copy}/trial_") and Path(best.checkpoint).is_dir()
+    assert best.checkpoint.replace(str(copy), pbt_run.path) == pbt_run.best.checkpoint
+
+
 def test_axes_are_in_the_parameters_own_units():
     """Parallel-coordinates axes: categorical numbers as their values only (no 80 or 1.5
     between them), log parameters on log axes with round real-valued ticks."""

@@ -156,8 +156,15 @@ class SweepResult:
         return None, None
 
     def _absolute(self, path: str) -> str:
-        return path if storage.is_uri(path) or path.startswith("/") else \
-            storage.join(self.path, path)
+        """A recorded checkpoint's path in this run folder. The tables hold absolute paths,
+        those of where the folder was when it ran: in a folder moved or copied since (off a
+        cluster, say) the checkpoint is found at the same place within it
+        (`trial_<id>/checkpoint_<n>`), not at the old path (gone, or another copy's)."""
+        if not (storage.is_uri(path) or path.startswith("/")):
+            return storage.join(self.path, path)
+        parts = path.rstrip("/").split("/")
+        here = storage.join(self.path, *parts[-2:])
+        return here if len(parts) > 2 and here != path and storage.exists(here) else path
 
     @property
     def test(self) -> dict | None:
