@@ -59,7 +59,6 @@ from raysearch.runner.session import (
     scoped_environ,
 )
 from raysearch.spec import Sweep, load_spec
-from raysearch.spec.sweep import name_problem
 
 __all__ = ["run_sweep", "resume_sweep", "RunOptions", "DEFAULT_STORAGE"]
 MIN_CHECKPOINTS_KEPT = 2
@@ -69,9 +68,7 @@ def run_sweep(sweep: Sweep, options: RunOptions | None = None) -> SweepResult:
     """Run `sweep` to the end in a new run folder and return its result. `options.name`
     renames the sweep everywhere (run folder, spec.yaml, summary, report, trackers)."""
     options = options or RunOptions()
-    if options.name:
-        if problem := name_problem(options.name):
-            raise SpecError(problem)
+    if options.name:  # one folder name (RunOptions checks it)
         sweep = dataclasses.replace(sweep, name=options.name)
     check_storage_writable(options.storage)
     with scoped_environ(_tune_env(sweep)), ray_session(options, sweep.trainable,

@@ -75,15 +75,19 @@ class RunOptions:
     autoscaling: bool = False  # the cluster grows on demand: don't reject what it lacks now
 
     def __post_init__(self) -> None:
-        """A pathlib.Path for `storage` is read as its str; a value of the wrong kind is a
-        SpecError naming it, before Ray starts."""
+        """A pathlib.Path for `storage` is read as its str; a value of the wrong kind, or a
+        `name` that is not one folder name (it names the run folder), is a SpecError naming
+        it, before Ray starts."""
         from raysearch.results.storage import as_location
+        from raysearch.spec.sweep import name_problem
 
         object.__setattr__(self, "storage", as_location(self.storage, "storage"))
         for what in ("address", "name"):
             value = getattr(self, what)
             if value is not None and not isinstance(value, str):
                 raise SpecError(f"{what}: expected a str, got {type(value).__name__} {value!r}")
+        if self.name and (problem := name_problem(self.name)):
+            raise SpecError(problem)
 
 
 @contextmanager
