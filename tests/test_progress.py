@@ -51,3 +51,48 @@ def test_the_live_display_fits_an_80_column_terminal_and_shows_an_eta(tmp_path):
     one = {**recorder.trials["abcdef_00001"], "iterations": 1, "best_iteration": 1}
     assert reporter.trial_line(one).startswith("trial abcdef_00001 stopped early after 1 "
                                                "iteration: ")
+
+
+def _row(status: str, iterations: int, seconds: float) -> dict:
+    return {"status": status, "iterations": iterations, "wall_time_s": seconds}
+
+
+def test_the_eta_counts_the_last_trials_running_alone():
+    from raysearch.runner.progress import seconds_left
+
+    size = SweepSize(trials=4, iterations=8)
+    # Three ended (two stopped early after 2 iterations), one survivor at iteration 4 of 8,
+    # 5 s an iteration: it needs 20 s more, alone, though most of the work is done.
+    rows = [_row("completed", 8, 40.0), _row("stopped", 2, 10.0), _row("stopped", 2, 10.0),
+            _row("running", 4, 20.0)]
+    assert seconds_left(rows, size, slots=2) == pytest.approx(20.0)
+    # Early stopping measured: trials still to start are expected to run as far as the ended
+    # ones did on average (4 iterations here), the work shared by the slots.
+    rows = [_row("completed", 8, 40.0), _row("stopped", 2, 10.0), _row("stopped", 2, 10.0)]
+    size = SweepSize(trials=11, iterations=8)
+    assert seconds_left(rows, size, slots=2) == pytest.approx(8 * 4 * 5.0 / 2)
+    assert seconds_left([_row("pending", 0, 0.0)], size, slots=2) is None
+
+
+def test_the_eta_without_a_known_trial_length_goes_by_the_trials_that_ended():
+    from raysearch.runner.progress import seconds_left
+
+    size = SweepSize(trials=5)
+    assert seconds_left([_row("running", 3, 6.0)], size, slots=2) is None
+    rows = [_row("completed", 3, 10.0), _row("errored", 1, 2.0), _row("running", 2, 1.0)]
+    # 6 s a trial on average; the running one has 5 s left, two more to start.
+    assert seconds_left(rows, size, slots=2) == pytest.approx((5 + 2 * 6) / 2)
+
+
+def test_the_live_eta_is_that_of_the_trials_not_of_the_elapsed_time(tmp_path):
+    """A resumed sweep's clock starts again, its trials' times do not: the ETA goes by the
+    trials' own times (one left at iteration 4 of 8, 5 s an iteration: 20 s), where the work
+    done over the seconds since start-up said almost nothing was left."""
+    recorder = SweepRecorder(str(tmp_path), Metric("loss", "minimize"))
+    for i, row in enumerate([_row("completed", 8, 40.0), _row("stopped", 2, 10.0),
+                             _row("stopped", 2, 10.0), _row("running", 4, 20.0)]):
+        recorder.trials[f"t{i}"] = {"trial_id": f"t{i}", **row}
+    reporter = ProgressReporter(recorder, SweepSize(trials=4, iterations=8), live=False)
+    done, total, eta = reporter._done_total_eta()
+    assert (done, total) == (28, 32)
+    assert 19 <= eta <= 20

@@ -21,6 +21,7 @@ from raysearch.results import (
     COMPLETED,
     CONFIG_PREFIX,
     ERRORED,
+    PENDING,
     RUNNING,
     STOPPED,
     UNFINISHED,
@@ -53,6 +54,7 @@ class ProgressReporter(Callback):
         self._last_draw = 0.0
         self._announced: set[str] = set()
         self._live: Any = None
+        self._slots = 1  # the most trials seen running at once
 
     def __getstate__(self) -> dict:
         return {k: getattr(self, k) for k in ("recorder", "size", "every_s", "live_wanted")}
@@ -172,9 +174,11 @@ class ProgressReporter(Callback):
         return sum(1 for r in self.recorder.trials.values() if r["status"] in ENDED)
 
     def _done_total_eta(self) -> tuple[float, float, float | None]:
-        """Work done and in all (iterations when the trial length is known, else trials), and
-        the estimated seconds left."""
+        """Work done and in all (iterations when the trial length is known, else trials), for
+        the bar, and the estimated seconds left (`seconds_left`)."""
         elapsed = time.monotonic() - self._started
+        rows = list(self.recorder.trials.values())
+        self._slots = max(self._slots, sum(1 for r in rows if r["status"] == RUNNING))
         if self.size.trials <= 0:
             done = float(self._trials_done())
             left = None if self.size.time_budget_s is None else \
@@ -183,11 +187,11 @@ class ProgressReporter(Callback):
         if self.size.iterations:
             per = self.size.iterations
             done = sum(per if r["status"] in ENDED else min(r.get("iterations") or 0, per)
-                       for r in self.recorder.trials.values())
+                       for r in rows)
             total = float(per * self.size.trials)
         else:
             done, total = float(self._trials_done()), float(self.size.trials)
-        eta = elapsed * (total - done) / done if done else None
+        eta = seconds_left(rows, self.size, self._slots)
         if self.size.time_budget_s is not None:
             left = max(0.0, self.size.time_budget_s - elapsed)
             eta = left if eta is None else min(eta, left)
@@ -199,6 +203,38 @@ class ProgressReporter(Callback):
             return None
         trial_id, value = best
         return f"{self.recorder.metric.name} {value:.4g} ({trial_id})"
+
+
+def seconds_left(rows: list[dict], size: SweepSize, slots: int) -> float | None:
+    """The sweep's remaining seconds, from what its trials measured: the seconds an iteration
+    (or a trial) takes, how far the trials that ended went (early stopping ends most short of
+    their length), and how many run at once. The tail counts: a sweep with one trial left runs
+    no faster than that trial. None until there is anything to go by.
+
+    A row is a trial's record (`status`, `iterations`, `wall_time_s`, its own training time,
+    which survives a resume where the elapsed time since the driver started does not)."""
+    started = [r for r in rows if r["status"] != PENDING]
+    ended = [r for r in started if r["status"] in ENDED]
+    not_started = max(size.trials - len(started), 0)
+    if size.iterations:
+        trained = sum(r.get("iterations") or 0 for r in started)
+        if not trained:
+            return None
+        per_iteration = sum(r.get("wall_time_s") or 0.0 for r in started) / trained
+        length = (sum(r.get("iterations") or 0 for r in ended) / len(ended) if ended
+                  else size.iterations)
+        running = [max(size.iterations - (r.get("iterations") or 0), 0) * per_iteration
+                   for r in started if r["status"] == RUNNING]
+        fresh = length * per_iteration
+    else:
+        if not ended:
+            return None
+        fresh = sum(r.get("wall_time_s") or 0.0 for r in ended) / len(ended)
+        running = [max(fresh - (r.get("wall_time_s") or 0.0), 0.0)
+                   for r in started if r["status"] == RUNNING]
+    work = sum(running) + not_started * fresh
+    return max(max(running, default=0.0), work / max(slots, 1),
+               fresh if not_started else 0.0)
 
 
 def _clock(seconds: float) -> str:
