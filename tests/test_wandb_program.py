@@ -10,6 +10,7 @@ import subprocess
 import sys
 import textwrap
 
+import numpy as np
 import pyarrow.parquet as pq
 import pytest
 import yaml
@@ -147,6 +148,12 @@ def test_media_and_saved_files_land_in_the_trials_folder(ray_session, tmp_path, 
             [0.1, 0.2, 0.2, step]
     assert (folder / "model.txt").read_text() == "weights for x=7\n"
     assert (folder / "notes.txt").read_text() == "saved with wandb.save\n"
+    assert (folder / "artifacts" / "checkpoint" / "notes.txt").read_text() == \
+        "saved with wandb.save\n"
+    (matrix,) = (folder / "media" / "table").glob("matrix_*.table.json")
+    assert json.loads(matrix.read_text())["data"] == [
+        ["Class_1", "Class_1", 1], ["Class_1", "Class_2", 0],
+        ["Class_2", "Class_1", 1], ["Class_2", "Class_2", 1]]
 
 
 @pytest.mark.parametrize("overrides, expected", [
@@ -218,6 +225,112 @@ def test_the_standin_merges_config_commits_steps_and_sends_the_summary(tmp_path)
         {"type": "log", "data": {"d": 4}, "step": 6},
         {"type": "summary", "data": {"a": 1, "b": 2.0, "c": 3, "d": 4, "best": 7}},
     ]
+
+
+def _run_standin(tmp_path, source: str) -> subprocess.CompletedProcess:
+    """A script run with the stand-in first on its path, as a trial runs it (no pipe: its
+    logs go nowhere), its run folder `tmp_path / "run"`."""
+    script = tmp_path / "script.py"
+    script.write_text(textwrap.dedent(source))
+    (tmp_path / "run").mkdir()
+    env = {**os.environ, "PYTHONPATH": STANDIN, "WANDB_DIR": str(tmp_path / "run")}
+    return subprocess.run([sys.executable, str(script)], env=env, capture_output=True,
+                          text=True, timeout=60, cwd=tmp_path)
+
+
+def test_wandb_plot_charts_are_kept_as_the_tables_they_draw(tmp_path):
+    """wandb.plot's presets, logged as W&B's scripts log them: each lands as a table under
+    media/table with its chart; the confusion matrix and the ROC curve hold what
+    scikit-learn computes from the same labels."""
+    from sklearn.metrics import confusion_matrix, roc_curve
+
+    proc = _run_standin(tmp_path, """
+        import numpy as np
+        import wandb
+        rng = np.random.default_rng(0)
+        y = rng.integers(0, 3, 60)
+        probas = rng.dirichlet(np.ones(3), 60)
+        probas[np.arange(60), y] += 0.4
+        np.save("y.npy", y), np.save("probas.npy", probas)
+        table = wandb.Table(columns=["epoch", "loss"], data=[[0, 1.0], [1, 0.5]])
+        with wandb.init() as run:
+            wandb.log({"acc": 0.5,
+                       "cm": wandb.plot.confusion_matrix(probs=probas, y_true=y,
+                                                         class_names=["a", "b", "c"]),
+                       "roc": wandb.plot.roc_curve(y, probas, labels=["a", "b", "c"]),
+                       "pr": wandb.plot.pr_curve(y, probas, interp_size=11),
+                       "loss_curve": wandb.plot.line(table, "epoch", "loss", title="Loss"),
+                       "both": wandb.plot.line_series([0, 1], [[1, 2], [3, 4]],
+                                                      keys=["u", "v"], xname="epoch")})
+    """)
+    assert proc.returncode == 0, proc.stderr
+    media = tmp_path / "run" / "media" / "table"
+    tables = {path.name.split("_0_")[0]: json.loads(path.read_text())
+              for path in media.glob("*.table.json")}
+    assert set(tables) == {"cm", "roc", "pr", "loss_curve", "both"}
+    y, probas = np.load(tmp_path / "y.npy"), np.load(tmp_path / "probas.npy")
+    expected = confusion_matrix(y, probas.argmax(1))
+    names = ["a", "b", "c"]
+    assert tables["cm"]["columns"] == ["Actual", "Predicted", "nPredictions"]
+    assert tables["cm"]["data"] == [[names[i], names[j], int(expected[i, j])]
+                                    for i in range(3) for j in range(3)]
+    assert tables["cm"]["chart"]["preset"] == "wandb/confusion_matrix/v1"
+    fpr, tpr, _ = roc_curve(y, probas[:, 1], pos_label=1)
+    assert [row[1:] for row in tables["roc"]["data"] if row[0] == "b"] == \
+        [[round(float(f), 3), round(float(t), 3)] for f, t in zip(fpr, tpr, strict=True)]
+    pr = [row for row in tables["pr"]["data"] if row[0] == 0]
+    assert [row[1] for row in pr] == [round(1 - i / 10, 3) for i in range(11)]
+    assert all(0 <= row[2] <= 1 for row in pr) and pr[-1][2] == 1.0
+    assert tables["loss_curve"]["data"] == [[0, 1.0], [1, 0.5]]
+    assert tables["loss_curve"]["chart"] == {"preset": "wandb/line/v0", "title": "Loss",
+                                             "fields": {"x": "epoch", "y": "loss",
+                                                        "stroke": None}}
+    assert tables["both"]["data"] == [[0, "u", 1], [1, "u", 2], [0, "v", 3], [1, "v", 4]]
+
+
+def test_artifacts_are_kept_and_what_needs_wandbs_server_says_so(tmp_path):
+    """A logged artifact's files are copied into the run's folder; what only W&B's server
+    can answer (a named artifact, wandb.Api, wandb.restore) is one clear error, and so is a
+    name the stand-in lacks; the run's W&B attributes scripts read are there."""
+    proc = _run_standin(tmp_path, """
+        import os
+        import wandb
+        os.makedirs("weights/sub")
+        open("weights/model.pt", "w").write("w1")
+        open("weights/sub/head.pt", "w").write("w2")
+        run = wandb.init(project="p", entity="e", job_type="train")
+        print(run.path, run.url, run.offline, run.job_type, len(wandb.util.generate_id()))
+        artifact = wandb.Artifact("mnist model:best", type="model", metadata={"acc": 0.9})
+        artifact.add_file("weights/model.pt")
+        with artifact.new_file("notes.txt") as f:
+            f.write("kept")
+        run.log_artifact(artifact)
+        wandb.log_model("weights", name="all-weights")
+        wandb.termwarn("almost done")
+        for attempt in (lambda: wandb.use_artifact("dataset:latest"), wandb.Api,
+                        lambda: wandb.restore("model.h5"), lambda: wandb.plot3d,
+                        lambda: run.link_model):
+            try:
+                attempt()
+            except (wandb.Error, AttributeError) as error:
+                print("ERROR", type(error).__name__, error)
+        wandb.finish()
+    """)
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout.splitlines()
+    assert out[0] == "e/p/raysearch None True train 8"
+    errors = [line for line in out if line.startswith("ERROR")]
+    assert len(errors) == 5 and all("offline" in line for line in errors), errors
+    assert errors[0].startswith("ERROR Error use_artifact('dataset:latest'): artifacts on "
+                                "W&B's server cannot be fetched")
+    assert errors[3].startswith("ERROR AttributeError wandb.plot3d: not in raysearch's offline")
+    assert "wandb: WARNING almost done" in proc.stderr
+    kept = tmp_path / "run" / "artifacts"
+    assert (kept / "mnist_model_best" / "model.pt").read_text() == "w1"
+    assert (kept / "mnist_model_best" / "notes.txt").read_text() == "kept"
+    assert json.loads((kept / "mnist_model_best" / "wandb_artifact.json").read_text())[
+        "metadata"] == {"acc": 0.9}
+    assert (kept / "all-weights" / "sub" / "head.pt").read_text() == "w2"
 
 
 def test_the_notebook_path_runs_with_one_changed_line(ray_session, storage):

@@ -20,23 +20,14 @@ from typing import Any
 
 from raysearch.wandb.standin import wandb as _standin
 
-# the stand-in's API, as `wandb.<name>` in a notebook
-init, log, finish, login = _standin.init, _standin.log, _standin.finish, _standin.login
-watch, unwatch, define_metric, save = (_standin.watch, _standin.unwatch,
-                                       _standin.define_metric, _standin.save)
-Image, Table, Histogram, Video, Audio, Html, Artifact, Settings, Error = (
-    _standin.Image, _standin.Table, _standin.Histogram, _standin.Video, _standin.Audio,
-    _standin.Html, _standin.Artifact, _standin.Settings, _standin.Error)
-
 _SWEEPS: dict[str, dict] = {}  # sweep id -> its configuration, for agent()
 
 
 def __getattr__(name: str) -> Any:
-    """`wandb.config`, `wandb.run`, `wandb.summary`: the current trial's (they change per
-    trial, so they are looked up, not copied)."""
-    if name in ("config", "run", "summary"):
-        return getattr(_standin, name)
-    raise AttributeError(f"module 'raysearch.wandb' has no attribute {name!r}")
+    """The stand-in's API as `wandb.<name>` in a notebook (`init`, `log`, `Image`, `plot`,
+    ...), besides `sweep` and `agent` here. `wandb.config`, `wandb.run`, `wandb.summary` are
+    the current trial's: they change per trial, so they are looked up, not copied."""
+    return getattr(_standin, name)
 
 
 def sweep(sweep: Mapping, entity: str | None = None, project: str | None = None,

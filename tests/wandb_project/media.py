@@ -1,5 +1,6 @@
-"""A script that logs media as W&B users do (an image from an array, a table, a histogram),
-saves a file with `wandb.save` and writes one into `wandb.run.dir`."""
+"""A script that logs media as W&B users do (an image from an array, a table, a histogram, a
+confusion matrix), saves a file with `wandb.save`, writes one into `wandb.run.dir` and logs
+another as an artifact."""
 
 import os
 import tempfile
@@ -19,4 +20,9 @@ notes = os.path.join(tempfile.mkdtemp(), "notes.txt")
 with open(notes, "w") as f:
     f.write("saved with wandb.save\n")
 wandb.save(notes)
+wandb.log({"matrix": wandb.plot.confusion_matrix(y_true=[0, 1, 1], preds=[0, 1, 0])},
+          commit=False)
+artifact = wandb.Artifact("checkpoint", type="model")
+artifact.add_file(notes)
+run.log_artifact(artifact)
 run.finish()

@@ -20,13 +20,19 @@ import hashlib
 import json
 import os
 import shutil
+import time
 from collections.abc import Iterator, Mapping
 from typing import Any
 
 __version__ = "0.0.0+raysearch"
 __all__ = ["init", "log", "finish", "login", "watch", "unwatch", "define_metric", "save",
            "config", "run", "summary", "Image", "Table", "Histogram", "Video", "Audio", "Html",
-           "Artifact", "Settings", "Error", "agent", "sweep"]
+           "Artifact", "Settings", "Error", "agent", "sweep", "plot", "util", "errors",
+           "termlog", "termwarn", "termerror", "setup", "teardown", "require", "alert",
+           "AlertLevel", "log_artifact", "use_artifact", "log_model", "use_model", "restore",
+           "Api"]
+_OFFLINE = ("raysearch runs W&B scripts offline (no account, no server): results go to the "
+            "run folder (read it with raysearch.load(RUN_DIR))")
 
 _SWEEP: dict = json.loads(os.environ.get("RAYSEARCH_WANDB_CONFIG", "{}"))  # the trial's values
 _channel = None
@@ -151,6 +157,11 @@ class Run:
             project, entity, group, tags, notes)
         self.sweep_id = os.environ.get("WANDB_SWEEP_ID")
         self.dir = os.environ.get("WANDB_DIR", os.getcwd())
+        self.path = "/".join(p or "-" for p in (entity, project, self.id))
+        self.start_time = time.time()
+        self.url = self.sweep_url = self.project_url = None  # an offline run has no page
+        self.offline, self.disabled, self.resumed = True, False, False
+        self.job_type = None
         self.config = config
         self.summary = summary
         self.step = 0
@@ -202,14 +213,53 @@ class Run:
              policy: str = "live") -> list:
         return save(glob_str, base_path, policy)
 
-    def log_artifact(self, *args: Any, **kwargs: Any) -> None:
-        return None
+    def log_artifact(self, artifact_or_path: Any, name: str | None = None,
+                     type: str | None = None, aliases: Any = None, tags: Any = None) -> Artifact:
+        """As `run.log_artifact`: its files are copied to `artifacts/<name>/` in the run's
+        folder (kept with the trial), where W&B would upload them."""
+        artifact = artifact_or_path
+        if not isinstance(artifact, Artifact):
+            path = str(artifact_or_path)
+            artifact = Artifact(name or os.path.basename(path.rstrip("/")), type or "unspecified")
+            (artifact.add_dir if os.path.isdir(path) else artifact.add_file)(path)
+        artifact._save(self.dir)
+        return artifact
 
-    def use_artifact(self, *args: Any, **kwargs: Any) -> None:
-        return None
+    def log_model(self, path: str, name: str | None = None, aliases: Any = None) -> Artifact:
+        return self.log_artifact(path, name=name, type="model", aliases=aliases)
+
+    def use_artifact(self, artifact_or_name: Any, *args: Any, **kwargs: Any) -> Any:
+        """An artifact logged as a file or folder (an `Artifact` object) is used as it is;
+        one named on W&B's server cannot be fetched offline."""
+        if isinstance(artifact_or_name, Artifact):
+            return artifact_or_name
+        raise Error(f"use_artifact({artifact_or_name!r}): artifacts on W&B's server cannot be "
+                    f"fetched; {_OFFLINE}. Read the file from disk instead (its path as a "
+                    "sweep parameter or argument)")
+
+    use_model = use_artifact
 
     def alert(self, *args: Any, **kwargs: Any) -> None:
         return None
+
+    def log_code(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+    def mark_preempting(self) -> None:
+        return None
+
+    def project_name(self) -> str | None:
+        return self.project
+
+    def get_url(self) -> None:
+        return None
+
+    get_project_url = get_sweep_url = get_url
+
+    def __getattr__(self, name: str) -> Any:
+        raise AttributeError(f"wandb.run.{name}: not in raysearch's offline stand-in for "
+                             f"W&B's run ({_OFFLINE}); it has id, name, config, summary, dir, "
+                             "log, finish, save, log_artifact, log_model")
 
     def __enter__(self) -> Run:
         return self
@@ -235,6 +285,7 @@ def init(project: str | None = None, entity: str | None = None, config: Any = No
     if config is not None:
         globals()["config"].update(config)
     run = Run(project, entity, name, group, tags, notes)
+    run.job_type = kwargs.get("job_type")
     return run
 
 
@@ -251,6 +302,73 @@ def finish(exit_code: int | None = None, quiet: bool | None = None) -> None:
 
 def login(*args: Any, **kwargs: Any) -> bool:
     return True
+
+
+def setup(*args: Any, **kwargs: Any) -> None:
+    return None
+
+
+teardown = require = setup
+
+
+def termlog(string: str = "", newline: bool = True, repeat: bool = True,
+            prefix: bool = True) -> None:
+    """As `wandb.termlog`: a line on stderr, `wandb: ` first (in the trial's error log)."""
+    import sys
+
+    print(("wandb: " if prefix else "") + str(string), end="\n" if newline else "",
+          file=sys.stderr, flush=True)
+
+
+def termwarn(string: str = "", newline: bool = True, repeat: bool = True,
+             prefix: bool = True) -> None:
+    termlog(("WARNING " if prefix else "") + str(string), newline, repeat, prefix)
+
+
+def termerror(string: str = "", newline: bool = True, repeat: bool = True,
+              prefix: bool = True) -> None:
+    termlog(("ERROR " if prefix else "") + str(string), newline, repeat, prefix)
+
+
+class AlertLevel:
+    INFO, WARN, ERROR = "INFO", "WARN", "ERROR"
+
+
+def alert(*args: Any, **kwargs: Any) -> None:
+    return None
+
+
+def _current_run(what: str) -> Run:
+    if run is None:
+        raise Error(f"You must call wandb.init() before wandb.{what}()")
+    return run
+
+
+def log_artifact(artifact_or_path: Any, name: str | None = None, type: str | None = None,
+                 aliases: Any = None, tags: Any = None) -> Artifact:
+    return _current_run("log_artifact").log_artifact(artifact_or_path, name, type, aliases)
+
+
+def log_model(path: str, name: str | None = None, aliases: Any = None) -> Artifact:
+    return _current_run("log_model").log_model(path, name, aliases)
+
+
+def use_artifact(artifact_or_name: Any, *args: Any, **kwargs: Any) -> Any:
+    return _current_run("use_artifact").use_artifact(artifact_or_name)
+
+
+use_model = use_artifact
+
+
+def restore(name: str, *args: Any, **kwargs: Any) -> None:
+    raise Error(f"wandb.restore({name!r}) fetches a file from W&B's server; {_OFFLINE}")
+
+
+class Api:
+    """W&B's public API reads W&B's server, which raysearch does not use."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        raise Error(f"wandb.Api() reads W&B's server; {_OFFLINE}")
 
 
 def watch(*args: Any, **kwargs: Any) -> None:
@@ -380,6 +498,7 @@ class Table(_Media):
     """`columns` and `data` (rows), or a pandas `dataframe`: saved as W&B's table JSON."""
 
     kind = "table"
+    MAX_ROWS = 10000
 
     def __init__(self, columns: Any = None, data: Any = None, rows: Any = None,
                  dataframe: Any = None, **kwargs: Any) -> None:
@@ -435,11 +554,82 @@ class Audio(_Media):
     kind = "audio"
 
 
-class Artifact(_Media):
-    def add_file(self, *args: Any, **kwargs: Any) -> None:
+class Artifact:
+    """As `wandb.Artifact`: files and folders gathered under a name, copied to
+    `artifacts/<name>/` in the run's folder when logged (W&B would upload them)."""
+
+    def __init__(self, name: str, type: str = "unspecified", description: str | None = None,
+                 metadata: dict | None = None, **kwargs: Any) -> None:
+        safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
+        if not safe.strip("."):
+            raise ValueError(f"Artifact name may only contain alphanumeric characters, "
+                             f"dashes, underscores, and dots; got {name!r}")
+        self.name, self._folder, self.type = name, safe, type
+        self.description, self.metadata = description, dict(metadata or {})
+        self._files: list[tuple[str, str]] = []  # (source, name inside the artifact)
+        self._new: dict[str, Any] = {}
+
+    def add_file(self, local_path: str, name: str | None = None, **kwargs: Any) -> None:
+        if not os.path.isfile(local_path):
+            raise ValueError(f"Path is not a file: {local_path!r}")
+        self._files.append((local_path, name or os.path.basename(local_path)))
+
+    def add_dir(self, local_path: str, name: str | None = None, **kwargs: Any) -> None:
+        if not os.path.isdir(local_path):
+            raise ValueError(f"Path is not a directory: {local_path!r}")
+        for folder, _, files in os.walk(local_path):
+            for file in files:
+                inside = os.path.relpath(os.path.join(folder, file), local_path)
+                self._files.append((os.path.join(folder, file),
+                                    os.path.join(name, inside) if name else inside))
+
+    def new_file(self, name: str, mode: str = "x", encoding: str | None = None) -> Any:
+        import io
+
+        buffer = io.StringIO() if "b" not in mode else io.BytesIO()
+        self._new[name] = buffer
+        buffer.close = lambda: None  # kept until the artifact is logged
+        return _Closing(buffer)
+
+    def add_reference(self, *args: Any, **kwargs: Any) -> None:
         return None
 
-    def add_dir(self, *args: Any, **kwargs: Any) -> None:
+    def _save(self, run_dir: str) -> str:
+        target = os.path.join(run_dir, "artifacts", self._folder)
+        for source, name in self._files:
+            os.makedirs(os.path.dirname(os.path.join(target, name)), exist_ok=True)
+            shutil.copyfile(source, os.path.join(target, name))
+        for name, buffer in self._new.items():
+            os.makedirs(os.path.dirname(os.path.join(target, name)), exist_ok=True)
+            content = buffer.getvalue()
+            with open(os.path.join(target, name), "wb" if isinstance(content, bytes) else "w") \
+                    as f:
+                f.write(content)
+        if self.metadata or self.description:
+            os.makedirs(target, exist_ok=True)
+            with open(os.path.join(target, "wandb_artifact.json"), "w") as f:
+                json.dump({"name": self.name, "type": self.type,
+                           "description": self.description, "metadata": self.metadata},
+                          f, default=_jsonable)
+        return target
+
+    def download(self, root: str | None = None, *args: Any, **kwargs: Any) -> str:
+        raise Error(f"Artifact.download: {_OFFLINE}")
+
+    def wait(self, *args: Any, **kwargs: Any) -> Artifact:
+        return self
+
+
+class _Closing:
+    """`with artifact.new_file(name) as f:` as W&B's."""
+
+    def __init__(self, buffer: Any) -> None:
+        self.buffer = buffer
+
+    def __enter__(self) -> Any:
+        return self.buffer
+
+    def __exit__(self, *exc: Any) -> None:
         return None
 
 
@@ -455,6 +645,11 @@ def sweep(*args: Any, **kwargs: Any) -> str:
 agent = sweep
 
 
+def __getattr__(name: str) -> Any:
+    raise AttributeError(f"wandb.{name}: not in raysearch's offline stand-in for wandb "
+                         f"({_OFFLINE}); it has {', '.join(sorted(__all__))}")
+
+
 @atexit.register
 def _at_exit() -> None:
     """A script that never calls finish() still sends its last step and summary."""
@@ -463,3 +658,5 @@ def _at_exit() -> None:
     if _channel is not None:
         _channel.close()
 
+
+from . import errors, plot, util  # noqa: E402  (they use the names above, as W&B's do)
