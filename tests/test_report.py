@@ -367,6 +367,23 @@ def test_trial_numbers_get_whole_number_ticks(tmp_path, count, step):
         assert count / step <= 10 and (step == 1 or count / step > 4)
 
 
+def test_the_slices_log_axes_are_labelled_at_round_values(tmp_path):
+    """A log-scaled parameter's slice (lr, 1e-3..1e-1 here) is labelled at a few round values
+    inside its range; Plotly's own labels put every digit under a decade (6 7 8 9 100 2 3)."""
+    from raysearch.report.data import report_data
+    from raysearch.report.figures import slices
+
+    data = report_data(synthetic_run(tmp_path, 20))
+    figure = slices(data).figure
+    names = [a.text for a in figure.layout.annotations]
+    axis = figure.layout[f"xaxis{names.index('lr') + 1}"]
+    lrs = [t["config.lr"] for t in data.trials]
+    assert axis.type == "log" and 2 <= len(axis.tickvals) <= 3
+    assert all(min(lrs) <= t <= max(lrs) for t in axis.tickvals)
+    assert all(float(f"{t:.1g}") == t for t in axis.tickvals), axis.tickvals
+    assert [float(t) for t in axis.ticktext] == list(axis.tickvals)
+
+
 def test_serving_where_it_cannot_listen_is_one_line_exit_2(tmp_path, capsys):
     """`report --serve` on a port taken (a second server), past 65535, or a host this
     machine does not have: one line naming the flag and what to change, no traceback."""

@@ -162,15 +162,17 @@ def axis_dimension(axis: Axis, values: list) -> dict:
     return {"label": axis.name, "values": numbers}
 
 
-def log_ticks(low: float, high: float) -> list[float]:
-    """Round values (1, 2, 5 x 10^k) spanning [low, high], at most ~7 of them."""
-    ticks = []
-    for exponent in range(math.floor(math.log10(low)), math.ceil(math.log10(high)) + 1):
-        for mantissa in (1, 2, 5):
-            value = mantissa * 10.0 ** exponent
-            if low * 0.999 <= value <= high * 1.001:
-                ticks.append(float(f"{value:.3g}"))
-    while len(ticks) > 7:
+def log_ticks(low: float, high: float, most: int = 7) -> list[float]:
+    """Round values spanning [low, high], at most `most` of them: 1, 2, 5 x 10^k, or where
+    that is too many 1 and 5 x 10^k, or powers of ten (every other one if need be)."""
+    exponents = range(math.floor(math.log10(low)), math.ceil(math.log10(high)) + 1)
+    ticks: list[float] = []
+    for mantissas in ((1, 2, 5), (1, 5), (1,)):
+        ticks = [float(f"{m * 10.0 ** e:.3g}") for e in exponents for m in mantissas
+                 if low * 0.999 <= m * 10.0 ** e <= high * 1.001]
+        if len(ticks) <= most:
+            break
+    while len(ticks) > most:
         ticks = ticks[::2]
     return ticks or [low, high]
 
@@ -260,6 +262,10 @@ def slices(data: ReportData) -> Section:
                 [t.get(CONFIG_PREFIX + axis.name) for t in ranked])]
             figure.update_xaxes(type="category", categoryorder="array", categoryarray=order,
                                 row=1, col=col)
+        elif axis.log and len(ticks := _round_log_ticks(xs)) >= 2:
+            # round values only: Plotly labels a log axis under a decade with every digit
+            figure.update_xaxes(type="log", tickvals=ticks, ticktext=[_short(t) for t in ticks],
+                                row=1, col=col)
         else:  # a few ticks: up to eight panels share the page's width
             figure.update_xaxes(type="log" if axis.log else "linear", nticks=4, row=1, col=col)
     figure.update_yaxes(title_text=data.metric, row=1, col=1)
@@ -267,6 +273,22 @@ def slices(data: ReportData) -> Section:
     return Section("slices", title, figure, (
         "Each trial's best objective against each parameter (darker: started later, so a "
         "search that homes in shows dark points gathering where the objective is best)."))
+
+
+def _round_log_ticks(values: list) -> list[float]:
+    """A narrow panel's log-axis ticks: round values in the values' range, a third of it apart
+    at least so that their labels fit side by side; powers of ten first, then 5 and 2 x 10^k."""
+    positive = [v for v in values if is_finite_number(v) and v > 0]
+    if not positive:
+        return []
+    low, high = min(positive), max(positive)
+    gap = (math.log10(high) - math.log10(low)) / 3.2
+    ticks: list[float] = []
+    for candidate in sorted(log_ticks(low, high, most=99),
+                            key=lambda t: ({"1": 0, "5": 1}.get(f"{t:.0e}"[0], 2), t)):
+        if all(abs(math.log10(candidate / t)) >= gap for t in ticks):
+            ticks.append(candidate)
+    return sorted(ticks)
 
 
 def contour(data: ReportData) -> Section:
