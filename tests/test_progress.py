@@ -66,6 +66,9 @@ def test_the_eta_counts_the_last_trials_running_alone():
     rows = [_row("completed", 8, 40.0), _row("stopped", 2, 10.0), _row("stopped", 2, 10.0),
             _row("running", 4, 20.0)]
     assert seconds_left(rows, size, slots=2) == pytest.approx(20.0)
+    # A slower configuration (10 s an iteration) goes at its own pace, not the sweep's.
+    rows[-1] = _row("running", 4, 40.0)
+    assert seconds_left(rows, size, slots=2) == pytest.approx(40.0)
     # Early stopping measured: trials still to start are expected to run as far as the ended
     # ones did on average (4 iterations here), the work shared by the slots.
     rows = [_row("completed", 8, 40.0), _row("stopped", 2, 10.0), _row("stopped", 2, 10.0)]

@@ -207,9 +207,9 @@ class ProgressReporter(Callback):
 
 def seconds_left(rows: list[dict], size: SweepSize, slots: int) -> float | None:
     """The sweep's remaining seconds, from what its trials measured: the seconds an iteration
-    (or a trial) takes, how far the trials that ended went (early stopping ends most short of
-    their length), and how many run at once. The tail counts: a sweep with one trial left runs
-    no faster than that trial. None until there is anything to go by.
+    (or a trial) takes, each running trial's own pace, how far the trials that ended went
+    (early stopping ends most short of their length), and how many run at once. The tail
+    counts: a sweep with one trial left runs no faster than that trial. None until there is anything to go by.
 
     A row is a trial's record (`status`, `iterations`, `wall_time_s`, its own training time,
     which survives a resume where the elapsed time since the driver started does not)."""
@@ -223,7 +223,7 @@ def seconds_left(rows: list[dict], size: SweepSize, slots: int) -> float | None:
         per_iteration = sum(r.get("wall_time_s") or 0.0 for r in started) / trained
         length = (sum(r.get("iterations") or 0 for r in ended) / len(ended) if ended
                   else size.iterations)
-        running = [max(size.iterations - (r.get("iterations") or 0), 0) * per_iteration
+        running = [max(size.iterations - (r.get("iterations") or 0), 0) * _pace(r, per_iteration)
                    for r in started if r["status"] == RUNNING]
         fresh = length * per_iteration
     else:
@@ -235,6 +235,13 @@ def seconds_left(rows: list[dict], size: SweepSize, slots: int) -> float | None:
     work = sum(running) + not_started * fresh
     return max(max(running, default=0.0), work / max(slots, 1),
                fresh if not_started else 0.0)
+
+
+def _pace(row: dict, default: float) -> float:
+    """A running trial's own seconds per iteration (configurations differ several-fold: a
+    wide net on small batches is slow), or the sweep's before its first result."""
+    iterations = row.get("iterations") or 0
+    return (row.get("wall_time_s") or 0.0) / iterations if iterations else default
 
 
 def _clock(seconds: float) -> str:
