@@ -108,3 +108,26 @@ def test_segments_are_folded_before_they_outgrow_the_file_or_become_many(tmp_pat
     assert segments(table) == [] and pq.read_metadata(table.file).num_rows == 105
     table.append(pa.Table.from_pylist([{"k": 3000 + i} for i in range(105)]))  # as large
     assert segments(table) == [] and pq.read_metadata(table.file).num_rows == 210
+
+
+def test_sweeps_started_in_the_same_second_get_folders_of_their_own(tmp_path):
+    """Eight sweeps of one name claim their run folders at once (as `raysearch run ... &`
+    started together do, each once its Ray answers): eight different folders, each made by
+    the claim, none shared (a check, then a later write, gave several the same folder)."""
+    import threading
+
+    from raysearch.runner.pipeline import _new_run_dir
+
+    barrier, claimed = threading.Barrier(8), []
+
+    def claim() -> None:
+        barrier.wait()
+        claimed.append(_new_run_dir(str(tmp_path / "runs"), "same"))
+
+    threads = [threading.Thread(target=claim) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(set(claimed)) == 8 and all(storage.exists(path) for path in claimed)
+    assert not storage.claim_dir(claimed[0])

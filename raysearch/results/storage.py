@@ -72,6 +72,25 @@ def exists(location: str) -> bool:
     return fs.get_file_info(path).type != pafs.FileType.NotFound
 
 
+def claim_dir(location: str) -> bool:
+    """Make the folder `location` if nothing is there, and say whether this call made it. On a
+    local disk the check and the making are one step (two processes starting a sweep in the
+    same second cannot both get the folder); object stores have no such step, so there it is
+    a check, then the making."""
+    if is_uri(location):
+        if exists(location):
+            return False
+        fs, path = filesystem(location)
+        fs.create_dir(path)
+        return True
+    os.makedirs(os.path.dirname(location) or ".", exist_ok=True)
+    try:
+        os.mkdir(location)
+    except FileExistsError:
+        return False
+    return True
+
+
 def delete_file(location: str) -> None:
     fs, path = filesystem(location)
     fs.delete_file(path)

@@ -321,7 +321,7 @@ def _new_run_dir(location: str, name: str) -> str:
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
     run_dir = storage.join(base, f"{name}-{stamp}")
     suffix = 1
-    while storage.exists(run_dir):  # never reuse (and so overwrite) an existing run folder
+    while not storage.claim_dir(run_dir):  # never reuse (and so overwrite) a run folder
         suffix += 1
         run_dir = storage.join(base, f"{name}-{stamp}-{suffix}")
     return run_dir
