@@ -141,8 +141,12 @@ WEIGHTED_CATEGORICAL = "categorical_w_probabilities"
 def parse_param(path: str, raw: Any) -> tuple[Param | None, list[str]]:
     """Validate one parameter definition; W&B's inference rules fill an omitted `distribution`."""
     if not isinstance(raw, Mapping):
+        hint = (f"; for a choice among them write {{values: {list(raw)!r}}}"
+                if isinstance(raw, list | tuple) else
+                f"; for a fixed value write {{value: {raw!r}}}" if isinstance(
+                    raw, str | int | float | bool) or raw is None else "")
         return None, [f"{path}: expected a mapping such as {{values: [...]}} or "
-                      f"{{distribution: uniform, min: 0, max: 1}}, got {raw!r}"]
+                      f"{{distribution: uniform, min: 0, max: 1}}, got {raw!r}{hint}"]
     raw = dict(raw)
     dist = raw.pop("distribution", None) or _infer_distribution(raw)
     if dist == WEIGHTED_CATEGORICAL:  # W&B's name for a categorical with probabilities

@@ -26,6 +26,7 @@ from raysearch.errors import RaysearchNotice, SpecError, did_you_mean
 from raysearch.registry import SCHEDULERS, SEARCHERS, TRACKERS, TRAINABLES, Entry
 from raysearch.spec.space import Param, Space, iter_params, parse_parameters
 from raysearch.spec.targets import resolve_trainable
+from raysearch.spec.tune_space import translate_spec
 from raysearch.spec.wandb import (
     METRIC_WANDB_ONLY,
     PROGRAM_TRAINABLE,
@@ -183,7 +184,11 @@ def parse_sweep(raw: Mapping) -> Sweep:
     """Validate a spec dict; raise one SpecError listing every problem."""
     if not isinstance(raw, Mapping):
         raise SpecError(f"a spec is a mapping (key: value lines), got {raw!r}")
-    top, problems = schema.check(schema.dataclass_options(SweepFile), raw, "")
+    raw, problems = translate_spec(raw)  # Ray Tune's search-space objects, as W&B's grammar
+    top, schema_problems = schema.check(schema.dataclass_options(SweepFile), raw, "")
+    if problems:  # a space that cannot be read: the checks below would only echo it
+        raise SpecError(problems + schema_problems)
+    problems += schema_problems
     notices: list[str] = []
     notices += wandb_only_notices(raw)
     if top["metrics"] is not None:
