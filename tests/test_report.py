@@ -6,6 +6,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import pyarrow as pa
 import pytest
 import yaml
 
@@ -71,13 +72,13 @@ def test_report_renders_in_a_real_browser(pbt_run, tmp_path):
         page.wait_for_selector("body[data-plotted=yes]", timeout=30_000)
         drawn = {key: page.locator(f"#plot-{key}.js-plotly-plot").count()
                  for key in ("history", "parcoords", "importance", "slices", "contour",
-                             "curves", "edf")}
+                             "curves", "timeline", "edf")}
         # 4 trials: importance and its contour need more comparable trials (and the contour a
         # second numeric parameter: hidden_size is categorical); each says so instead
         assert drawn == {"history": 1, "parcoords": 1, "importance": 1, "slices": 1,
-                         "contour": 0, "curves": 1, "edf": 1}, drawn
+                         "contour": 0, "curves": 1, "timeline": 1, "edf": 1}, drawn
         assert "Needs two numeric parameters" in page.inner_text("#contour")
-        for key in ("history", "parcoords", "slices", "curves", "edf"):
+        for key in ("history", "parcoords", "slices", "curves", "timeline", "edf"):
             plot = page.locator(f"#plot-{key}")
             assert plot.locator("svg").count() > 0, key
             box = plot.bounding_box()
@@ -382,6 +383,30 @@ def test_the_slices_log_axes_are_labelled_at_round_values(tmp_path):
     assert all(min(lrs) <= t <= max(lrs) for t in axis.tickvals)
     assert all(float(f"{t:.1g}") == t for t in axis.tickvals), axis.tickvals
     assert [float(t) for t in axis.ticktext] == list(axis.tickvals)
+
+
+def test_the_timeline_has_a_bar_per_trial_from_its_start_to_its_last_result(tmp_path):
+    """Trial i of the synthetic run reported once, at 1000 + i s, after 1.0 s of training:
+    its bar runs from i to i + 1 s after the earliest start (999 s), in its status's colour;
+    a trial with no result has no bar."""
+    import pyarrow.parquet as pq
+
+    from raysearch.report.data import report_data
+    from raysearch.report.figures import STATUS_COLOURS, timeline
+
+    result = synthetic_run(tmp_path, 6)
+    trials = pq.read_table(tmp_path / "trials.parquet").to_pylist()
+    trials[5]["status"] = "stopped"
+    trials.append({**trials[0], "trial_id": "never", "status": "errored"})
+    pq.write_table(pa.Table.from_pylist(trials), tmp_path / "trials.parquet")
+    data = report_data(raysearch.load(result.path))
+    bars = {trace.name: trace for trace in timeline(data).figure.data}
+    assert set(bars) == {"completed", "stopped"}
+    assert list(bars["completed"].base) == [0, 1, 2, 3, 4]
+    assert list(bars["completed"].x) == [1.0] * 5 and list(bars["completed"].y) == [1, 2, 3, 4, 5]
+    assert list(bars["stopped"].base) == [5] and bars["stopped"].marker.color == \
+        STATUS_COLOURS["stopped"]
+    assert [row[0] for row in bars["completed"].customdata] == [f"t{i}" for i in range(5)]
 
 
 def test_serving_where_it_cannot_listen_is_one_line_exit_2(tmp_path, capsys):

@@ -2,7 +2,8 @@
 it), answering at a glance what W&B's sweep page and optuna-dashboard answer: did the search
 converge (history by trial and by time), what matters and where (parallel coordinates,
 importance on comparable trials, slices, a contour), how trials evolved (any reported metric
-against iteration or time), how good the results are (EDF)."""
+against iteration or time; when each ran, side by side, as optuna-dashboard's timeline), how
+good the results are (EDF)."""
 
 from __future__ import annotations
 
@@ -31,7 +32,7 @@ class Section:
 
 def all_sections(data: ReportData) -> list[Section]:
     return [history(data), parallel_coordinates(data), importance(data), slices(data),
-            contour(data), curves(data), edf(data)]
+            contour(data), curves(data), timeline(data), edf(data)]
 
 
 # ------------------------------------------------------------------ convergence
@@ -422,6 +423,59 @@ def _marks(data: ReportData, ids: list[str], status: dict, metric: str) -> list:
                                       "line": {"width": 1, "color": "#333"}},
                               hovertemplate="%{text}<extra></extra>"))
     return out
+
+
+def trial_spans(data: ReportData) -> dict[str, tuple[float, float]]:
+    """Each trial's (start, end) timestamps from its results: the end is its last result, the
+    start its first result less the training time it reports (`time_s`, Ray's time_total_s).
+    Trials that never reported have none."""
+    spans = {}
+    for trial_id, rows in data.history.items():
+        stamped = sorted((r for r in rows if r.get("timestamp")), key=lambda r: r["timestamp"])
+        if stamped:
+            first = stamped[0]
+            spans[trial_id] = (first["timestamp"] - (first.get("time_s") or 0.0),
+                               stamped[-1]["timestamp"])
+    return spans
+
+
+def timeline(data: ReportData) -> Section:
+    """When each trial ran: one bar per trial over the sweep's wall time, coloured by how it
+    ended, so concurrency, slots freed by early stopping and idle gaps show."""
+    import plotly.graph_objects as go
+
+    title = "Timeline"
+    spans = trial_spans(data)
+    ordered = [t for t in data.trials if t["trial_id"] in spans]
+    if not ordered:
+        return Section("timeline", title, None, "No results recorded yet.")
+    started = data.result.summary.get("started")
+    zero = min([*(start for start, _ in spans.values()),
+                *([started] if is_finite_number(started) else [])])
+    numbers = {t["trial_id"]: i for i, t in enumerate(data.trials, start=1)}
+    figure = go.Figure()
+    for status in dict.fromkeys(t["status"] for t in ordered):
+        group = [t for t in ordered if t["status"] == status]
+        figure.add_trace(go.Bar(
+            orientation="h", name=status, marker={"color": STATUS_COLOURS.get(status, "#999")},
+            base=[spans[t["trial_id"]][0] - zero for t in group],
+            x=[max(spans[t["trial_id"]][1] - spans[t["trial_id"]][0], 0.0) for t in group],
+            y=[numbers[t["trial_id"]] for t in group],
+            customdata=[[t["trial_id"], t.get("iterations"), t.get("node") or "",
+                         round(spans[t["trial_id"]][0] - zero, 1)] for t in group],
+            hovertemplate=(f"%{{customdata[0]}} ({status})<br>from %{{customdata[3]}} s, "
+                           "%{x:.1f} s long, %{customdata[1]} iterations<br>%{customdata[2]}"
+                           "<extra></extra>")))
+    figure.update_layout(
+        barmode="overlay", height=max(240, min(900, 18 * len(ordered) + 120)),
+        xaxis_title="seconds since the sweep started", margin={"l": 60, "r": 20, "t": 20,
+                                                               "b": 50},
+        yaxis={"title": "trial (in the order started)", "autorange": "reversed",
+               **trial_number_ticks(len(data.trials))})
+    return Section("timeline", title, figure, (
+        "When each trial ran, from its start to its last result, coloured by how it ended: "
+        "bars side by side are trials running at once; a gap before the first bars is Ray's "
+        "and the workers' start; trials that never reported are not shown."))
 
 
 def edf(data: ReportData) -> Section:
