@@ -111,3 +111,21 @@ def test_sample_from_and_plain_values_are_one_line_each():
         "min: 0, max: 1}, got [0.1, 0.01]; for a choice among them write {values: [0.1, 0.01]}",
         "parameters.epochs: expected a mapping such as {values: [...]} or {distribution: "
         "uniform, min: 0, max: 1}, got 2; for a fixed value write {value: 2}"]
+
+
+def test_the_sklearn_drop_in_takes_ray_tune_distributions_as_tune_sklearn_did():
+    """`param_distributions` with Ray Tune's objects (tune-sklearn's TuneSearchCV took them)
+    become the search's W&B-grammar space, for `random` (raysearch's sampler, not
+    scikit-learn's, which needs scipy's `rvs`) and the model-based methods alike."""
+    from raysearch.sklearn.space import random_plan
+
+    for method in ("random", "hyperopt"):
+        plan = random_plan({"C": tune.loguniform(1e-2, 10.0), "penalty": ["l2"],
+                            "max_iter": tune.randint(100, 300)}, 5, 0, method)
+        assert plan.candidates is None and plan.method == method and plan.run_cap == 5
+        assert plan.parameters == {
+            "C": {"distribution": "log_uniform_values", "min": 1e-2, "max": 10.0},
+            "penalty": {"values": ["l2"]},
+            "max_iter": {"distribution": "int_uniform", "min": 100, "max": 299}}
+    with pytest.raises(ValueError, match=r"param_distributions\['C'\]: tune.sample_from"):
+        random_plan({"C": tune.sample_from(lambda c: 1.0)}, 5, 0, "random")

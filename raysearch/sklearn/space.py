@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from raysearch.sklearn.candidate import CANDIDATE
+from raysearch.spec.tune_space import is_tune_domain, tune_definition
 
 METHODS = ("grid", "random", "hyperopt", "bayes", "optuna")
 _SIMPLE = (bool, int, float, str, type(None))
@@ -40,8 +41,8 @@ def random_plan(distributions: Any, n_iter: int, random_state: Any, method: str)
     from sklearn.model_selection import ParameterSampler
 
     spaces = distributions if isinstance(distributions, Sequence) else [distributions]
-    wandb_style = any(isinstance(v, Mapping) for space in spaces if isinstance(space, Mapping)
-                      for v in space.values())
+    wandb_style = any(isinstance(v, Mapping) or is_tune_domain(v) for space in spaces
+                      if isinstance(space, Mapping) for v in space.values())
     if method == "random" and not wandb_style:
         candidates = list(ParameterSampler(distributions, n_iter, random_state=random_state))
         return Plan("grid", {CANDIDATE: {"values": list(range(len(candidates)))}},
@@ -54,10 +55,16 @@ def random_plan(distributions: Any, n_iter: int, random_state: Any, method: str)
 
 
 def to_wandb(name: str, value: Any) -> dict:
-    """One distribution in the W&B grammar: a dict as it is, a list as its values, the scipy
-    distributions with a W&B equivalent (uniform, loguniform, randint)."""
+    """One distribution in the W&B grammar: a dict as it is, a list as its values, a Ray Tune
+    search-space object (`tune.loguniform`, ...), the scipy distributions with a W&B
+    equivalent (uniform, loguniform, randint)."""
     if isinstance(value, Mapping):
         return dict(value)
+    if is_tune_domain(value):  # Ray Tune's, as tune-sklearn's TuneSearchCV takes them
+        definition, problem = tune_definition(f"param_distributions[{name!r}]", value)
+        if problem:
+            raise ValueError(problem)
+        return definition
     if isinstance(value, Sequence) and not isinstance(value, str):
         values = list(value)
         if not all(isinstance(v, _SIMPLE) for v in values):

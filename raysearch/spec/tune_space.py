@@ -45,7 +45,7 @@ def from_tune_space(raw: Any, where: str = "parameters") -> tuple[Any, list[str]
     for name, value in raw.items():
         path = f"{where}.{name}"
         if is_tune_domain(value):
-            definition, problem = _definition(path, value)
+            definition, problem = tune_definition(path, value)
             out[name] = definition
             problems += [problem] if problem else []
         elif _is_grid(value):
@@ -61,7 +61,7 @@ def from_tune_space(raw: Any, where: str = "parameters") -> tuple[Any, list[str]
     return out, problems
 
 
-def _definition(path: str, domain: Any) -> tuple[dict, str | None]:
+def tune_definition(path: str, domain: Any) -> tuple[dict, str | None]:
     """One Ray Tune object as a W&B-grammar definition (or why it cannot be one)."""
     kind = type(domain).__name__
     if kind == "Categorical":
