@@ -40,8 +40,8 @@ DEFINITIONS = {
 }
 
 
-def wandb_draws(definition: dict) -> np.ndarray:
-    np.random.seed(0)  # W&B's engine draws from numpy's global state
+def wandb_draws(definition: dict, seed: int = 0) -> np.ndarray:
+    np.random.seed(seed)  # W&B's engine draws from numpy's global state
     runs = sweeps.next_runs({"method": "random", "parameters": {"x": dict(definition)}}, [],
                             n=N)
     return np.asarray([r.config["x"]["value"] for r in runs])
@@ -56,23 +56,32 @@ def test_every_distribution_is_compared():
 
 @pytest.mark.parametrize("name", list(DEFINITIONS))
 def test_same_distribution_as_wandbs_engine(name):
+    """One pair of seeds decides, unless its p-value is low: then the median over three pairs
+    (a real difference is far below P_MIN with any seeds; one unlucky pair, or numpy's global
+    state drawn from by another thread of the test session, is not)."""
     definition = DEFINITIONS[name]
-    theirs, ours = wandb_draws(definition), draws(definition, n=N, seed=1)
+    p_values = [p_value(definition, 0)]
+    if p_values[0] <= P_MIN:
+        p_values += [p_value(definition, seed) for seed in (1, 2)]
+    assert sorted(p_values)[len(p_values) // 2] > P_MIN, (name, p_values)
+
+
+def p_value(definition: dict, seed: int) -> float:
+    """W&B's draws against raysearch's (other seeds), with type and support checked."""
+    theirs, ours = wandb_draws(definition, seed), draws(definition, n=N, seed=seed + 1)
     if theirs.dtype.kind in "US" or ours.dtype.kind in "US":  # categorical: counts
         values = sorted(set(theirs) | set(ours))
         table = [[int((theirs == v).sum()) for v in values],
                  [int((ours == v).sum()) for v in values]]
-        assert stats.chi2_contingency(table).pvalue > P_MIN, table
-        return
+        return stats.chi2_contingency(table).pvalue
     assert (theirs.dtype.kind == "i") == (ours.dtype.kind == "i"), (theirs.dtype, ours.dtype)
+    if "min" in definition and "log" not in definition.get("distribution", ""):
+        assert definition["min"] <= ours.min() and ours.max() <= definition["max"]
     discrete = len(set(theirs.tolist())) < 100
     if discrete:  # quantised: the same support, the same frequencies
         values = sorted(set(theirs.tolist()) | set(ours.tolist()))
         table = np.array([[int(np.isclose(theirs, v).sum()) for v in values],
                           [int(np.isclose(ours, v).sum()) for v in values]])
         table = table[:, table.sum(axis=0) >= 10]  # chi-square needs populated cells
-        assert stats.chi2_contingency(table).pvalue > P_MIN, (values, table)
-    else:
-        assert stats.ks_2samp(theirs, ours).pvalue > P_MIN
-    if "min" in definition and "log" not in definition.get("distribution", ""):
-        assert definition["min"] <= ours.min() and ours.max() <= definition["max"]
+        return stats.chi2_contingency(table).pvalue
+    return stats.ks_2samp(theirs, ours).pvalue
