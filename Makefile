@@ -54,6 +54,7 @@ bench: setup
 	$(BIN)/python -m bench.scaling --trials 8 --epochs 2 --out bench/results/scaling.json
 	$(BIN)/python -m bench.optuna_roundtrip --trials 20 --calls 20 --out bench/results/optuna_roundtrip.json
 	$(BIN)/python -m bench.sklearn_search --seeds 0 1 2 --out bench/results/sklearn_search.json
+	$(BIN)/python -m bench.many_fits --repeat 4 --fits 8 --out bench/results/many_fits.json
 	$(BIN)/python -m bench.first_result --seeds 5 --out bench/results/first_result.json
 	$(BIN)/python -m bench.cli_exit --repeat 6 --out bench/results/cli_exit.json
 	$(BIN)/python -m bench.ray_start --repeat 12 --out bench/results/ray_start.json

@@ -179,3 +179,12 @@ def test_cli_exit_bench(tmp_path):
     assert set(runs) == {"console", "plain exit"} and all(len(v) == 1 and v[0] > 0
                                                           for v in runs.values())
     assert len(list((tmp_path / "runs").iterdir())) == 2  # both ran the sweep to its end
+
+
+def test_many_fits_bench(tmp_path):
+    out = tmp_path / "many_fits.json"
+    run("bench.many_fits", "--repeat", "1", "--fits", "2", "--out", str(out))
+    result = json.loads(out.read_text())
+    (fits,) = result["runs"]["."]
+    assert len(fits) == 2 and all(s > 0 for s in fits)
+    assert result["summary"]["."]["later_fit_s"] == fits[1]

@@ -212,7 +212,8 @@ def ray_session(options: RunOptions, trainable: object = None,
     import ray
 
     if ray.is_initialized():
-        yield RaySession(connected_here=False)
+        with trial_actors_on_warm_workers():
+            yield RaySession(connected_here=False)
         return
     address, where = resolve_address(options.address)
     probe(address, where)
@@ -240,8 +241,7 @@ def ray_session(options: RunOptions, trainable: object = None,
             raise ClusterError(f"{where}: cannot connect to Ray: {last}") from None
         session = RaySession(connected_here=True)
         try:
-            if embedded:
-                stack.enter_context(trial_actors_on_warm_workers())
+            stack.enter_context(trial_actors_on_warm_workers())
             with _as_current(session):
                 yield session
         finally:

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 from raysearch.registry import USER_MODULE_PREFIX, importable_module, load_target
+from raysearch.runner.warm_workers import in_trial_environment
 from raysearch.spec import Sweep
 from raysearch.spec.targets import resolve_trainable
 from raysearch.types import ProgramSpec
@@ -52,6 +53,7 @@ def _caller(target: Callable | str) -> Callable:
     config and those extras its signature takes."""
 
     def trial(config: dict, **extra: Any) -> Any:
+        in_trial_environment()
         function = load_target(target)
         accepted = inspect.signature(function).parameters
         return function(config, **{k: v for k, v in extra.items() if k in accepted})

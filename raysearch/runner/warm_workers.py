@@ -6,9 +6,11 @@ actors are placed on those workers instead of new ones.
 Two things keep trials off them otherwise. Ray's prestarted workers import only Ray, so the
 first trial pays its own imports (~2 s for torch and Ray Tune). And Tune gives every trial actor
 a runtime environment (`PL_DISABLE_FORK=1`, for PyTorch Lightning), which Ray serves only
-with workers started for it (~2 s more). On an embedded Ray every worker inherits the driver's
-environment from its start, so the variable is set there and Tune's copy is left out for the
-sweep. Measured in BENCHMARKS.md §8. A Ray raysearch did not start is left as it is.
+with workers started for it (~2 s more). So Tune's copy is left out for the sweep and each
+trial sets the variable itself; on an embedded Ray every worker also inherits it from its
+start. Measured in BENCHMARKS.md §8. On a Ray raysearch did not start (a user's `ray.init()`,
+a cluster) the same holds: trial actors take the workers Ray has (0.2-0.9 s sooner per run of a
+scikit-learn drop-in fit on 2 cores, BENCHMARKS.md §7); nothing is imported in advance there.
 
 What a worker imports in advance reads the environment before Ray sets a trial's part of it:
 Ray sets `OMP_NUM_THREADS` to the trial's CPUs when the trial's actor starts, and torch,
@@ -66,8 +68,10 @@ def worker_threads(resources: Resources) -> dict[str, str]:
 
 @contextmanager
 def trial_actors_on_warm_workers() -> Iterator[None]:
-    """For the block, Tune's trial actors get no runtime environment of their own when every
-    variable it would set already has that value here (and so in the embedded Ray's workers)."""
+    """For the block, Tune's trial actors get no runtime environment of their own, so that Ray
+    places them on the workers it has (warmed, on an embedded Ray) instead of starting one for
+    each; the variables Tune would set there, each trial sets itself (`in_trial_environment`).
+    With a Ray version whose variables differ from those written out here, Tune's own way."""
     try:
         from ray.tune.execution import class_cache
 
@@ -76,7 +80,7 @@ def trial_actors_on_warm_workers() -> Iterator[None]:
         yield
         return
     saved = dict(defaults)
-    if any(os.environ.get(name) != value for name, value in saved.items()):
+    if saved != TUNE_ACTOR_ENV:  # already cleared by an outer block, or another Ray's
         yield
         return
     defaults.clear()
@@ -84,3 +88,9 @@ def trial_actors_on_warm_workers() -> Iterator[None]:
         yield
     finally:
         defaults.update(saved)
+
+
+def in_trial_environment() -> None:
+    """What Tune's runtime environment for a trial actor would have set (PyTorch Lightning's
+    `PL_DISABLE_FORK`), set in the trial's process before the training function runs."""
+    os.environ.update(TUNE_ACTOR_ENV)
