@@ -31,6 +31,10 @@ CASES = {
     "unknown key": (digits_spec(metod="grid"), 'metod: unknown key (did you mean "method"?)'),
     "unknown trainable": (digits_spec(trainable="digits_mpl"),
                           "known: digits_mlp, fashion_mnist_cnn, fashion_mnist_mlp"),
+    "trainable in a file that is not Python": (
+        digits_spec(trainable="configs/train.yaml:train"),
+        "trainable: 'configs/train.yaml:train': configs/train.yaml is not a Python file; give "
+        "'path/to/file.py:function' or 'package.module:function'"),
     "min >= max": (digits_spec(parameters=params(lr={"min": 0.5, "max": 0.1})),
                    "parameters.lr: min (0.5) must be less than max (0.1)"),
     "log min <= 0": (digits_spec(parameters=params(

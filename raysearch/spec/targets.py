@@ -31,6 +31,9 @@ def resolve_trainable(target: Any, where: str = "trainable") -> Entry[TrainableI
                             ", or give 'module:function' or 'path/to/file.py:function'")
         return TRAINABLES.get(target)
     module, _, attribute = target.rpartition(":")
+    if ("/" in module or "\\" in module) and not module.endswith(".py"):  # a path
+        raise SpecError(f"{where}: {target!r}: {module} is not a Python file; give "
+                        f"'path/to/file.py:function' or 'package.module:function'")
     if module.endswith(".py"):
         path = Path(module).expanduser().resolve()
         if not path.is_file():
