@@ -14,6 +14,7 @@ __version__ = "0.2.0"
 _EXPORTS = {
     "run": "raysearch.api", "resume": "raysearch.api",
     "load": "raysearch.results", "SweepResult": "raysearch.results",
+    "list_runs": "raysearch.results.listing",
     "BestTrial": "raysearch.results",
     "load_spec": "raysearch.spec", "Sweep": "raysearch.spec",
     "RaysearchError": "raysearch.errors", "SpecError": "raysearch.errors",
@@ -22,14 +23,15 @@ _EXPORTS = {
     "set_verbosity": "raysearch.log",
 }
 __all__ = ["BestTrial", "ClusterError", "RaysearchError", "RaysearchNotice", "SpecError",
-           "Sweep", "SweepFailed", "SweepResult", "load", "load_spec", "resume", "run",
-           "set_verbosity"]
+           "Sweep", "SweepFailed", "SweepResult", "list_runs", "load", "load_spec", "resume",
+           "run", "set_verbosity"]
 
 if TYPE_CHECKING:
     from raysearch.api import resume, run
     from raysearch.errors import ClusterError, RaysearchError, RaysearchNotice, SpecError, SweepFailed
     from raysearch.log import set_verbosity
     from raysearch.results import BestTrial, SweepResult, load
+    from raysearch.results.listing import list_runs
     from raysearch.spec import Sweep, load_spec
 
 

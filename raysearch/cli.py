@@ -81,6 +81,11 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--study-name", help="the new study's name (default: the sweep's "
                                              "name); an existing study is never overwritten")
 
+    runs = sub.add_parser("runs", help="list the run folders in a storage: state (finished, "
+                                       "interrupted: resume it), trials, best value")
+    runs.add_argument("storage", nargs="?", default="runs",
+                      help="where the run folders are: a path or URI (default: ./runs)")
+
     evaluate = sub.add_parser("evaluate", help="the best trial's checkpoint on the trainable's "
                                                "held-out test set, into summary.json")
     evaluate.add_argument("run_dir")
@@ -267,6 +272,19 @@ def cmd_export(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_runs(args: argparse.Namespace) -> int:
+    from raysearch.results.listing import format_listing, list_runs
+
+    runs = list_runs(args.storage)
+    if not runs:
+        print(f"raysearch: no run folders in {args.storage}")
+        return EXIT_OK
+    print(format_listing(runs))
+    if any(run.resumable for run in runs):
+        print("continue an interrupted, failed or killed sweep with: raysearch resume RUN_DIR")
+    return EXIT_OK
+
+
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from raysearch.report import write_report
     from raysearch.report.summary import test_line
@@ -370,7 +388,7 @@ def cmd_trainables(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"run": cmd_run, "resume": cmd_resume, "report": cmd_report, "export": cmd_export,
-            "evaluate": cmd_evaluate,
+            "evaluate": cmd_evaluate, "runs": cmd_runs,
             "validate": cmd_validate, "trainables": cmd_trainables, "optuna": cmd_optuna}
 
 if __name__ == "__main__":

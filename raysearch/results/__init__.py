@@ -28,6 +28,7 @@ from raysearch.results.result import (
     flatten,
     load,
     read_rows,
+    read_spec,
     run_table,
     unflatten,
 )
@@ -37,4 +38,4 @@ __all__ = ["SweepResult", "BestTrial", "load", "flatten", "unflatten", "SPEC_FIL
            "COMPLETED", "STOPPED", "ERRORED", "RUNNING", "PENDING", "RAY_KEYS",
            "UNFINISHED", "TRAINABLE_FILE", "ENDED_ITSELF", "CUT_BY_TARGET",
            "STOPPED_EARLY", "NON_METRIC_COLUMNS", "OLD_TRAINABLE_FILE", "STATE_DIR",
-           "SUMMARY_COPY", "run_table", "read_rows"]
+           "SUMMARY_COPY", "run_table", "read_rows", "read_spec"]

@@ -244,7 +244,7 @@ def load(run_dir: str | os.PathLike) -> SweepResult:
     spec_path = storage.join(run_dir, SPEC_FILE)
     if not storage.exists(spec_path):
         raise SpecError(f"{run_dir}: not a raysearch run folder (no {SPEC_FILE})")
-    spec = yaml.safe_load(storage.read_text(spec_path))
+    spec = read_spec(run_dir)
     tables = {}
     for name in (TRIALS_FILE, HISTORY_FILE):
         table = run_table(run_dir, name).read()
@@ -253,6 +253,22 @@ def load(run_dir: str | os.PathLike) -> SweepResult:
     summary = _summary(run_dir)
     return SweepResult(path=run_dir, spec=spec, trials=tables[TRIALS_FILE],
                        history=tables[HISTORY_FILE], summary=summary)
+
+
+def read_spec(run_dir: str) -> dict:
+    """A run folder's spec.yaml; a SpecError saying what is wrong with it, not YAML's trace."""
+    spec_path = storage.join(run_dir, SPEC_FILE)
+    try:
+        spec = yaml.safe_load(storage.read_text(spec_path))
+    except yaml.YAMLError as exc:
+        where = getattr(exc, "problem_mark", None)
+        raise SpecError(f"{spec_path}: not readable YAML ({getattr(exc, 'problem', None) or exc}"
+                        + (f", line {where.line + 1}" if where else "")
+                        + "): restore it from a copy, or rewrite it from the sweep's spec"
+                        ) from None
+    if not isinstance(spec, dict):
+        raise SpecError(f"{spec_path}: expected the sweep's spec (a mapping), got {spec!r}")
+    return spec
 
 
 def run_table(run_dir: str, name: str) -> SegmentedTable:

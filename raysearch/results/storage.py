@@ -72,6 +72,19 @@ def exists(location: str) -> bool:
     return fs.get_file_info(path).type != pafs.FileType.NotFound
 
 
+def list_dirs(location: str) -> list[str]:
+    """The folders directly in `location` (local or a URI), as locations; a SpecError when it
+    is not a folder."""
+    fs, path = filesystem(location)
+    if fs.get_file_info(path).type != pafs.FileType.Directory:
+        from raysearch.errors import SpecError
+
+        raise SpecError(f"{location}: no such folder")
+    infos = fs.get_file_info(pafs.FileSelector(path, recursive=False))
+    return sorted(join(location, info.base_name) for info in infos
+                  if info.type == pafs.FileType.Directory)
+
+
 def claim_dir(location: str) -> bool:
     """Make the folder `location` if nothing is there, and say whether this call made it. On a
     local disk the check and the making are one step (two processes starting a sweep in the

@@ -44,6 +44,7 @@ from raysearch.results import (
     SweepResult,
     load,
     read_rows,
+    read_spec,
     storage,
 )
 from raysearch.runner.callback_usage import callback_usage_without_imports
@@ -101,7 +102,7 @@ def resume_sweep(run_dir: str | os.PathLike, options: RunOptions | None = None,
     spec_path = storage.join(run_dir, SPEC_FILE)
     if not storage.exists(spec_path):
         raise SpecError(f"{run_dir}: not a raysearch run folder (no {SPEC_FILE})")
-    sweep = _stored_sweep(run_dir, yaml.safe_load(storage.read_text(spec_path)), trainable)
+    sweep = _stored_sweep(run_dir, read_spec(run_dir), trainable)
     previous_wall_s = load(run_dir).summary.get("wall_time_s", 0.0)
     started = time.time()
     with scoped_environ(_tune_env(sweep)), ray_session(options, sweep.trainable,
