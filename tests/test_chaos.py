@@ -90,6 +90,8 @@ def test_driver_killed_early_and_at_the_end_resumes_to_a_complete_record(ray_ses
     kill_driver_when(ray_session, ["run", str(spec), "--storage", str(storage), "--address", address,
                       "--quiet"], lambda: max_iteration(storage) >= 2, "first results", log)
     (run_dir,) = storage.iterdir()
+    (listed,) = raysearch.list_runs(str(storage))
+    assert listed.state == "killed" and listed.resumable  # its driver's claim outlived it
     seen = {(r["trial_id"], r["iteration"]) for r in history(run_dir)}
     # 2. mid-sweep, at random moments (a flush may be under way: writes are atomic)
     resume = ["resume", str(run_dir), "--address", address, "--quiet"]
@@ -120,6 +122,8 @@ def test_driver_killed_early_and_at_the_end_resumes_to_a_complete_record(ray_ses
         assert its == list(range(1, EPOCHS + 1)), (seed, t["trial_id"], sessions)
     assert json.loads((run_dir / "summary.json").read_text())["finished"] is True
     assert (run_dir / "report.html").stat().st_size > 0
+    assert not (run_dir / ".raysearch-state" / "driver.json").exists()  # released at the end
+    assert raysearch.list_runs(str(storage))[0].state == "finished"
 
 
 WORKER_TRAINABLE = """

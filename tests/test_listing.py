@@ -80,3 +80,48 @@ def test_runs_of_an_empty_or_missing_storage(tmp_path, capsys):
     assert main(["runs", str(tmp_path / "nope")]) == 2
     err = capsys.readouterr().err
     assert err == f"raysearch: error: {tmp_path / 'nope'}: no such folder\n"
+
+
+def _claim(folder, pid: int, host: str | None = None) -> None:
+    """A driver's claim on a run folder, as `results.driver.claim` writes it for `pid`."""
+    import socket
+
+    from raysearch.results.driver import DRIVER_FILE, _process_start
+
+    path = folder / DRIVER_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"host": host or socket.gethostname(), "pid": pid,
+                                "process_start": _process_start(pid)}))
+
+
+def test_a_running_sweep_is_told_from_a_killed_one_and_resume_refuses_it(tmp_path, capsys):
+    """A sweep with no end written: `running` while the process that claimed its folder lives
+    (resume refuses it, one line, before Ray), `killed` once that process is gone (resume
+    goes ahead), unknown when it was driven from another host."""
+    import subprocess
+    import sys
+
+    storage = tmp_path / "runs"
+    unended = {"started": 1000.0, "finished": False}
+    for name in ("live", "dead", "elsewhere"):
+        make_run(storage, name, unended)
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
+    gone = subprocess.Popen(["true"])
+    gone.wait()  # ended and reaped (a killed driver)
+    try:
+        _claim(storage / "live", sleeper.pid)
+        _claim(storage / "dead", gone.pid)
+        _claim(storage / "elsewhere", sleeper.pid, host="another-host")
+        states = {r.name: (r.state, r.resumable) for r in raysearch.list_runs(str(storage))}
+        assert states == {"live": ("running", False), "dead": ("killed", True),
+                          "elsewhere": ("running, or killed", True)}
+        assert main(["resume", str(storage / "live")]) == 2
+        err = capsys.readouterr().err
+        assert err == (f"raysearch: error: {storage / 'live'}: its sweep is still running "
+                       f"(pid {sleeper.pid} on this machine); stop it first (Ctrl-C there, or "
+                       f"kill {sleeper.pid}), then resume\n")
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+    states = {r.name: r.state for r in raysearch.list_runs(str(storage))}
+    assert states["live"] == "killed"

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from raysearch.errors import SpecError
 from raysearch.results import storage
+from raysearch.results.driver import driver_alive, driver_of
 from raysearch.results.result import SPEC_FILE, load
 
 
@@ -19,7 +20,7 @@ class RunListing:
     path: str
     name: str
     started: float | None  # when the sweep (its latest session) started, epoch seconds
-    state: str  # finished | interrupted (SIGINT) | failed | running or killed | unreadable
+    state: str  # finished | interrupted (SIGINT) | failed | running | killed | unreadable
     counts: dict[str, int] = field(default_factory=dict)  # trials by status
     metric: str | None = None
     best_value: float | None = None
@@ -28,18 +29,19 @@ class RunListing:
 
     @property
     def resumable(self) -> bool:
-        return self.state not in ("finished", "unreadable")
+        return self.state not in ("finished", "running", "unreadable")
 
 
-def run_state(summary: dict) -> str:
-    """How a sweep's latest session ended, from its summary.json."""
+def run_state(summary: dict, driver_alive: bool | None = None) -> str:
+    """How a sweep's latest session ended, from its summary.json; with no end written, whether
+    its driver still runs (`results.driver`: unknown from another host)."""
     if summary.get("finished"):
         return "finished"
     if summary.get("interrupted_by"):
         return f"interrupted ({summary['interrupted_by']})"
     if summary.get("failed"):
         return "failed"
-    return "running, or killed"  # no end written: its driver is alive, or died unannounced
+    return {True: "running", False: "killed"}.get(driver_alive, "running, or killed")
 
 
 def list_runs(location: str) -> list[RunListing]:
@@ -58,7 +60,8 @@ def list_runs(location: str) -> list[RunListing]:
             continue
         summary = result.summary
         listings.append(RunListing(
-            path, name, summary.get("started"), run_state(summary), result.counts,
+            path, name, summary.get("started"),
+            run_state(summary, driver_alive(driver_of(path))), result.counts,
             result.metric, result.best_value if result.metric else None,
             summary.get("wall_time_s")))
     return sorted(listings, key=lambda r: (r.started or 0.0, r.name))

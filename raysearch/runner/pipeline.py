@@ -42,6 +42,7 @@ from raysearch.results import (
     TRIALS_FILE,
     UNFINISHED,
     SweepResult,
+    driver,
     load,
     read_rows,
     read_spec,
@@ -87,8 +88,12 @@ def run_sweep(sweep: Sweep, options: RunOptions | None = None) -> SweepResult:
         except ClusterError:
             storage.delete_dir(run_dir)  # nothing ran: leave nothing behind
             raise
-        return _fit(sweep, run_dir, lambda: _tuner(sweep, run_dir, options), options, session,
-                    started)
+        driver.claim(run_dir)
+        try:
+            return _fit(sweep, run_dir, lambda: _tuner(sweep, run_dir, options), options,
+                        session, started)
+        finally:
+            driver.release(run_dir)
 
 
 def resume_sweep(run_dir: str | os.PathLike, options: RunOptions | None = None,
@@ -104,13 +109,34 @@ def resume_sweep(run_dir: str | os.PathLike, options: RunOptions | None = None,
         raise SpecError(f"{run_dir}: not a raysearch run folder (no {SPEC_FILE})")
     sweep = _stored_sweep(run_dir, read_spec(run_dir), trainable)
     previous_wall_s = load(run_dir).summary.get("wall_time_s", 0.0)
+    check_not_driven(run_dir)
     started = time.time()
     with scoped_environ(_tune_env(sweep)), ray_session(options, sweep.trainable,
                                                        sweep.resources) as session:
         check_resources(sweep, options.autoscaling)
         check_storage_visible(run_dir)
-        return _fit(sweep, run_dir, lambda: _restored_tuner(sweep, run_dir, options), options,
-                    session, started, previous_wall_s)
+        driver.claim(run_dir)
+        try:
+            return _fit(sweep, run_dir, lambda: _restored_tuner(sweep, run_dir, options),
+                        options, session, started, previous_wall_s)
+        finally:
+            driver.release(run_dir)
+
+
+def check_not_driven(run_dir: str) -> None:
+    """Resume refuses a run folder whose driver still runs on this machine (two drivers would
+    write the same tables); a claim from another host cannot be checked, and is said."""
+    holder = driver.driver_of(run_dir)
+    alive = driver.driver_alive(holder)
+    if alive and holder.get("pid") != os.getpid():
+        raise SpecError(f"{run_dir}: its sweep is still running (pid {holder['pid']} on this "
+                        f"machine); stop it first (Ctrl-C there, or kill {holder['pid']}), "
+                        f"then resume")
+    if alive is None and holder:
+        warnings.warn(f"{run_dir} was last driven from host {holder.get('host')} (pid "
+                      f"{holder.get('pid')}), which did not end cleanly; if that driver still "
+                      f"runs, stop it: two drivers would write the same tables",
+                      RaysearchNotice, stacklevel=3)
 
 
 def _tune_env(sweep: Sweep) -> dict[str, str]:
