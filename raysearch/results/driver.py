@@ -17,6 +17,10 @@ from raysearch.results.result import STATE_DIR
 DRIVER_FILE = f"{STATE_DIR}/driver.json"
 
 
+def _path(run_dir: str) -> str:
+    return storage.join(run_dir, *DRIVER_FILE.split("/"))
+
+
 def _stat(pid: int) -> tuple[str, str] | None:
     """(state, start time in clock ticks since boot) of a process (Linux's /proc), to tell a
     reused pid or a zombie from the driver; None where /proc is not there."""
@@ -36,7 +40,7 @@ def _process_start(pid: int) -> str | None:
 def claim(run_dir: str) -> None:
     """This process drives `run_dir` from now on."""
     pid = os.getpid()
-    storage.write_text(storage.join(run_dir, *DRIVER_FILE.split("/")), json.dumps(
+    storage.write_text(_path(run_dir), json.dumps(
         {"host": socket.gethostname(), "pid": pid, "process_start": _process_start(pid)}))
 
 
@@ -45,14 +49,14 @@ def release(run_dir: str) -> None:
     holder = driver_of(run_dir)
     if holder and holder.get("host") == socket.gethostname() and holder.get("pid") == os.getpid():
         try:
-            storage.delete_file(storage.join(run_dir, *DRIVER_FILE.split("/")))
+            storage.delete_file(_path(run_dir))
         except OSError:
             pass
 
 
 def driver_of(run_dir: str) -> dict | None:
     """The claim in `run_dir`, if any."""
-    path = storage.join(run_dir, *DRIVER_FILE.split("/"))
+    path = _path(run_dir)
     try:
         return json.loads(storage.read_text(path)) if storage.exists(path) else None
     except (OSError, ValueError):

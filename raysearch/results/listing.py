@@ -1,4 +1,4 @@
-"""The run folders in a storage location, one line each (`raysearch runs`, `raysearch.runs`):
+"""The run folders in a storage location, one line each (`raysearch runs`, `raysearch.list_runs`):
 which sweeps finished, which were interrupted and can be resumed, how far each got and its
 best value, newest last, as `ls` and W&B's project page list runs."""
 
@@ -32,16 +32,16 @@ class RunListing:
         return self.state not in ("finished", "running", "unreadable")
 
 
-def run_state(summary: dict, driver_alive: bool | None = None) -> str:
+def run_state(summary: dict, alive: bool | None = None) -> str:
     """How a sweep's latest session ended, from its summary.json; with no end written, whether
-    its driver still runs (`results.driver`: unknown from another host)."""
+    its driver still runs (`alive`, from `results.driver`: None when that cannot be told)."""
     if summary.get("finished"):
         return "finished"
     if summary.get("interrupted_by"):
         return f"interrupted ({summary['interrupted_by']})"
     if summary.get("failed"):
         return "failed"
-    return {True: "running", False: "killed"}.get(driver_alive, "running, or killed")
+    return {True: "running", False: "killed"}.get(alive, "running, or killed")
 
 
 def list_runs(location: str) -> list[RunListing]:

@@ -94,7 +94,7 @@ def tune_definition(path: str, domain: Any) -> tuple[dict, str | None]:
 
 def translate_spec(raw: Mapping) -> tuple[Mapping, list[str]]:
     """A spec with the Ray Tune objects of its `parameters` and its scheduler's
-    `hyperparam_mutations` (as Ray's PBT takes them) translated; `raw` itself if it has none."""
+    `hyperparam_mutations` (as Ray's PBT takes them) translated (a copy of the top level)."""
     problems: list[str] = []
     out = dict(raw)
     if holds_tune_space(raw.get("parameters")):
@@ -106,4 +106,4 @@ def translate_spec(raw: Mapping) -> tuple[Mapping, list[str]]:
                                           "scheduler.hyperparam_mutations")
         out["scheduler"] = {**scheduler, "hyperparam_mutations": mutations}
         problems += errs
-    return (out if problems or out != raw else raw), problems
+    return out, problems

@@ -584,12 +584,14 @@ class Artifact:
                                     os.path.join(name, inside) if name else inside))
 
     def new_file(self, name: str, mode: str = "x", encoding: str | None = None) -> Any:
+        """`with artifact.new_file(name) as f:` as W&B's: what is written is kept until the
+        artifact is logged."""
+        import contextlib
         import io
 
         buffer = io.StringIO() if "b" not in mode else io.BytesIO()
         self._new[name] = buffer
-        buffer.close = lambda: None  # kept until the artifact is logged
-        return _Closing(buffer)
+        return contextlib.nullcontext(buffer)
 
     def add_reference(self, *args: Any, **kwargs: Any) -> None:
         return None
@@ -618,19 +620,6 @@ class Artifact:
 
     def wait(self, *args: Any, **kwargs: Any) -> Artifact:
         return self
-
-
-class _Closing:
-    """`with artifact.new_file(name) as f:` as W&B's."""
-
-    def __init__(self, buffer: Any) -> None:
-        self.buffer = buffer
-
-    def __enter__(self) -> Any:
-        return self.buffer
-
-    def __exit__(self, *exc: Any) -> None:
-        return None
 
 
 class Settings(_Media):

@@ -178,5 +178,6 @@ def _scalar(value: Any) -> Any:
 
 
 def _is_sequence(value: Any) -> bool:
-    return isinstance(value, Sequence) and not isinstance(value, str) or \
-        hasattr(value, "__len__") and hasattr(value, "__getitem__") and not isinstance(value, str)
+    """A list, tuple or array of values (not a string)."""
+    return not isinstance(value, str) and hasattr(value, "__len__") and \
+        hasattr(value, "__getitem__")
