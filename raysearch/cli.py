@@ -281,7 +281,8 @@ def cmd_runs(args: argparse.Namespace) -> int:
         return EXIT_OK
     print(format_listing(runs))
     if any(run.resumable for run in runs):
-        print("continue an interrupted, failed or killed sweep with: raysearch resume RUN_DIR")
+        print("continue an interrupted, failed, stopped or killed sweep with: raysearch resume "
+              "RUN_DIR")
     return EXIT_OK
 
 

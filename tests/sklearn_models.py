@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import torch
+from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.datasets import load_diabetes, load_digits
 from sklearn.preprocessing import StandardScaler
 from torch import nn
@@ -32,3 +33,24 @@ def diabetes() -> tuple[np.ndarray, np.ndarray]:
 def digits(n: int = 600) -> tuple[np.ndarray, np.ndarray]:
     X, y = load_digits(return_X_y=True)
     return X[:n] / 16.0, y[:n]
+
+
+class NotThisValue(RuntimeError):
+    """A user's own exception type, raised in a fit."""
+
+
+class PickyClassifier(ClassifierMixin, BaseEstimator):
+    """Predicts the majority class; its fit raises NotThisValue when `c` equals `bad`."""
+
+    def __init__(self, c: int = 1, bad: int = 2) -> None:
+        self.c, self.bad = c, bad
+
+    def fit(self, X: np.ndarray, y: np.ndarray) -> PickyClassifier:
+        if self.c == self.bad:
+            raise NotThisValue(f"c={self.c} cannot be fitted")
+        self.classes_, counts = np.unique(y, return_counts=True)
+        self.majority_ = self.classes_[np.argmax(counts)]
+        return self
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        return np.full(len(X), self.majority_)

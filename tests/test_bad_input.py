@@ -41,6 +41,11 @@ CASES = {
         lr={"distribution": "log_uniform_values", "min": 0, "max": 0.1})),
         "parameters.lr: log_uniform_values takes logarithms, so min must be > 0"),
     "unknown method": (digits_spec(method="bayesian"), "method: unknown method 'bayesian'"),
+    "fail_fast with retries": (digits_spec(fail_fast=True, max_failures=2),
+                               "fail_fast: the first failure stops the sweep, so there is no "
+                               "retry for max_failures: 2; set max_failures: 0 or fail_fast: "
+                               "false"),
+    "fail_fast not a bool": (digits_spec(fail_fast="yes"), "fail_fast: expected bool"),
     "unknown scheduler": (digits_spec(scheduler={"type": "ashaa"}),
                           "scheduler: unknown scheduler 'ashaa' (did you mean \"asha\"?)"),
     "misspelled scheduler option": (digits_spec(scheduler={"type": "asha", "grace": 1}),

@@ -6,6 +6,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -19,7 +20,7 @@ import yaml
 
 import raysearch
 from raysearch.cli import main
-from raysearch.results import read_rows
+from raysearch.results import TrialTraceback, read_rows
 from raysearch.runner.failures import quiet_ray_logs
 from tests.conftest import ROOT, digits_spec, run_probe
 from tests.test_resume import max_iteration, wait_for
@@ -287,6 +288,60 @@ def test_a_trainable_that_fails_the_sweep_is_one_line_per_trial(function, expect
     assert "sweep " in out  # the summary still tells what ran
     (run_dir,) = Path(storage).iterdir()
     assert json.loads((run_dir / "summary.json").read_text())["finished"] is (function != "no_metric")
+
+
+@pytest.mark.usefixtures("ray_session")
+def test_fail_fast_stops_at_the_first_failed_trial_and_resume_goes_on(tmp_path, storage,
+                                                                       capsys):
+    """One trial at a time over a grid whose second point raises: with fail_fast the sweep
+    ends there (exit 1, the failure named), what ran is recorded, and the trial's own
+    exception can be read back, of its own type, with its traceback. Once the cause is gone,
+    resume retries the failed trial and runs the rest of the grid."""
+    broken = tmp_path / "broken"
+    broken.write_text("")
+    module = tmp_path / "grid_fn.py"
+    module.write_text(f"""
+import os
+from ray import tune
+
+def raises_at_two(config):
+    if config["x"] == 2 and os.path.exists({str(broken)!r}):
+        raise KeyError("x=2 breaks")
+    tune.report({{"loss": config["x"]}})
+""")
+    spec = tmp_path / "s.yaml"
+    spec.write_text(yaml.safe_dump({
+        "method": "grid", "fail_fast": True, "max_concurrent": 1,
+        "trainable": f"{module}:raises_at_two", "metric": {"name": "loss", "goal": "minimize"},
+        "parameters": {"x": {"values": [1, 2, 3, 4, 5]}}}))
+    assert main(["run", str(spec), "--storage", storage, "--quiet"]) == 1
+    out, err = capsys.readouterr()
+    assert re.search(r"raysearch: error: trial \w+: KeyError: 'x=2 breaks' \(fail_fast stopped "
+                     r"the sweep\)", err), err
+    assert re.search(r"fail_fast: the sweep stopped when trial \w+ failed", out), out
+    (run_dir,) = Path(storage).iterdir()
+    result = raysearch.load(run_dir)
+    by_x = {r["config.x"]: r for r in result.trials.to_pylist()}
+    assert by_x[1]["status"] == "completed" and by_x[2]["status"] == "errored"
+    assert not any(by_x.get(x, {}).get("status") == "completed" for x in (3, 4, 5)), by_x
+    error = result.trial_error(by_x[2]["trial_id"])
+    assert type(error) is KeyError and error.args == ("x=2 breaks",)
+    assert isinstance(error.__cause__, TrialTraceback)
+    assert 'raise KeyError("x=2 breaks")' in str(error.__cause__)
+    assert result.trial_error(by_x[1]["trial_id"]) is None  # it raised nothing
+    (listed,) = raysearch.list_runs(storage)
+    assert listed.state == "stopped (fail_fast)" and listed.resumable
+
+    broken.unlink()  # the cause fixed: resume retries the trial and goes on with the grid
+    assert main(["resume", str(run_dir), "--quiet"]) == 0
+    result = raysearch.load(run_dir)
+    after = {r["config.x"]: r for r in result.trials.to_pylist()}
+    assert sorted(after) == [1, 2, 3, 4, 5], after
+    assert all(r["status"] == "completed" for r in after.values()), after
+    assert after[2]["trial_id"] == by_x[2]["trial_id"]  # the same trial, retried
+    history = result.history.to_pylist()
+    assert len([h for h in history if h["trial_id"] == by_x[1]["trial_id"]]) == 1  # kept
+    assert raysearch.list_runs(storage)[0].state == "finished"
 
 
 MAIN_SCRIPT = """

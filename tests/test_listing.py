@@ -51,7 +51,7 @@ def test_runs_lists_each_folder_with_how_it_ended_oldest_first(tmp_path, capsys)
     assert " 12 s " in row and "3/0/0" in row
     assert lines[-2].startswith(f"unreadable: {storage / 'broken' / 'spec.yaml'}: not "
                                 "readable YAML")
-    assert lines[-1] == ("continue an interrupted, failed or killed sweep with: "
+    assert lines[-1] == ("continue an interrupted, failed, stopped or killed sweep with: "
                          "raysearch resume RUN_DIR")
 
 

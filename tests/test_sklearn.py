@@ -21,7 +21,13 @@ from skorch import NeuralNetRegressor
 
 import raysearch
 from raysearch.sklearn import GridSearchCV, RandomizedSearchCV
-from tests.sklearn_models import RegressorModule, diabetes, digits
+from tests.sklearn_models import (
+    NotThisValue,
+    PickyClassifier,
+    RegressorModule,
+    diabetes,
+    digits,
+)
 
 
 def same_results(ours: dict, theirs: dict) -> None:
@@ -85,6 +91,28 @@ def test_multimetric_refit_train_scores_and_failed_fits_equal_scikit_learn(ray_s
     assert np.isnan(ours.cv_results_["mean_test_acc"][2])
     assert ours.best_params_ == theirs.best_params_ and ours.multimetric_
     assert set(ours.scorer_) == {"acc", "f1"}
+
+
+def test_error_score_raise_raises_the_fits_own_error_at_once_as_scikit_learn(ray_session,
+                                                                           storage):
+    """scikit-learn re-raises the first failed fit's exception, of its own type, and fits
+    nothing more; so does the drop-in (the sweep's fail_fast), with the trial's traceback
+    chained, and its run folder keeps what ran."""
+    X, y = digits(200)
+    grid = {"c": [1, 2, 3, 4, 5]}
+    with pytest.raises(NotThisValue, match="c=2 cannot be fitted"):
+        model_selection.GridSearchCV(PickyClassifier(), grid, cv=2, error_score="raise").fit(X, y)
+    search = GridSearchCV(PickyClassifier(), grid, cv=2, error_score="raise", n_jobs=1,
+                          storage=storage)
+    with pytest.raises(NotThisValue, match="c=2 cannot be fitted") as raised:
+        search.fit(X, y)
+    assert type(raised.value) is NotThisValue  # the estimator's own, not Ray's wrapper
+    assert "raise NotThisValue" in str(raised.value.__cause__)  # where in the fit
+    result = raysearch.load(search.run_path_)
+    status = {grid["c"][r["config.candidate"]]: r["status"] for r in result.trials.to_pylist()}
+    assert status[1] == "completed" and status[2] == "errored"
+    assert not any(status.get(c) == "completed" for c in (3, 4, 5)), status  # stopped there
+    assert result.failed and "fail_fast stopped the sweep" in result.failures[0]
 
 
 def test_skorch_regressor_in_randomized_search_r2_on_diabetes(ray_session, storage):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from raysearch.report.html import REPORT_FILE
-from raysearch.results import BEST_PREFIX, CONFIG_PREFIX, SweepResult, flatten, storage
+from raysearch.results import BEST_PREFIX, CONFIG_PREFIX, ERRORED, SweepResult, flatten, storage
 
 TOP_N = 5
 
@@ -14,8 +14,8 @@ def summary(result: SweepResult, top: int = TOP_N) -> str:
     lines = [f"sweep {result.spec['name']}: {result.trials.num_rows} trials: "
              f"{counts['completed']} completed, {counts['stopped']} stopped early, "
              f"{counts['errored']} errored"
-             + (f", {counts['unfinished']} cut by the target or time budget"
-                if counts["unfinished"] else "")
+             + (f", {counts['unfinished']} cut short when the sweep stopped "
+                f"({_stop_causes(result.spec)})" if counts["unfinished"] else "")
              + (f", {counts['running'] + counts['pending']} not yet finished (resumable)"
                 if counts["running"] + counts["pending"] else "")]
     wall = result.summary.get("wall_time_s")
@@ -45,13 +45,28 @@ def summary(result: SweepResult, top: int = TOP_N) -> str:
     if target is not None:
         lines.append(f"target {metric} {target}: " +
                      ("reached, sweep stopped" if result.target_reached else "not reached"))
-    lines += _top_table(result, top)
     errors = [r for r in result.trials.to_pylist() if r.get("error")]
+    if result.stopped_on_failure:
+        failed = next(r["trial_id"] for r in result.trials.to_pylist()
+                      if r["status"] == ERRORED)
+        lines.append(f"fail_fast: the sweep stopped when trial {failed} failed; no more "
+                     f"trials started (fix it, then raysearch resume RUN_DIR retries it and "
+                     f"goes on)")
+    lines += _top_table(result, top)
     for row in errors[:3]:
         lines.append(f"error in trial {row['trial_id']}: {row['error']}")
     lines.append(f"report: {storage.join(result.path, REPORT_FILE)}")
     lines.append(f"run folder: {result.path}")
     return "\n".join(lines)
+
+
+def _stop_causes(spec: dict) -> str:
+    """What can stop this sweep before its trials end, as the spec says."""
+    causes = [what for what, given in (
+        ("its target", (spec.get("metric") or {}).get("target") is not None),
+        ("its time budget", spec.get("time_budget_s")), ("fail_fast", spec.get("fail_fast")))
+        if given]
+    return " or ".join(causes) or "a stop"
 
 
 def test_line(test: dict) -> str:

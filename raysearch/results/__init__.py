@@ -21,10 +21,12 @@ from raysearch.results.result import (
     SUMMARY_COPY,
     SUMMARY_FILE,
     TRAINABLE_FILE,
+    TRIAL_DIR,
     TRIALS_FILE,
     UNFINISHED,
     BestTrial,
     SweepResult,
+    TrialTraceback,
     flatten,
     load,
     read_rows,
@@ -38,4 +40,4 @@ __all__ = ["SweepResult", "BestTrial", "load", "flatten", "unflatten", "SPEC_FIL
            "COMPLETED", "STOPPED", "ERRORED", "RUNNING", "PENDING", "RAY_KEYS",
            "UNFINISHED", "TRAINABLE_FILE", "ENDED_ITSELF", "CUT_BY_TARGET",
            "STOPPED_EARLY", "NON_METRIC_COLUMNS", "OLD_TRAINABLE_FILE", "STATE_DIR",
-           "SUMMARY_COPY", "run_table", "read_rows", "read_spec"]
+           "SUMMARY_COPY", "run_table", "read_rows", "read_spec", "TRIAL_DIR", "TrialTraceback"]

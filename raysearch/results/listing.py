@@ -12,6 +12,8 @@ from raysearch.results import storage
 from raysearch.results.driver import driver_alive, driver_of
 from raysearch.results.result import SPEC_FILE, load
 
+STOPPED_ON_FAILURE = "stopped (fail_fast)"
+
 
 @dataclass(frozen=True)
 class RunListing:
@@ -20,7 +22,8 @@ class RunListing:
     path: str
     name: str
     started: float | None  # when the sweep (its latest session) started, epoch seconds
-    state: str  # finished | interrupted (SIGINT) | failed | running | killed | unreadable
+    state: str  # finished | stopped (fail_fast) | interrupted (SIGINT) | failed | running |
+    # killed | unreadable
     counts: dict[str, int] = field(default_factory=dict)  # trials by status
     metric: str | None = None
     best_value: float | None = None
@@ -32,11 +35,12 @@ class RunListing:
         return self.state not in ("finished", "running", "unreadable")
 
 
-def run_state(summary: dict, alive: bool | None = None) -> str:
-    """How a sweep's latest session ended, from its summary.json; with no end written, whether
-    its driver still runs (`alive`, from `results.driver`: None when that cannot be told)."""
+def run_state(summary: dict, alive: bool | None = None, stopped_on_failure: bool = False) -> str:
+    """How a sweep's latest session ended, from its summary.json (and whether `fail_fast`
+    stopped it: `SweepResult.stopped_on_failure`); with no end written, whether its driver
+    still runs (`alive`, from `results.driver`: None when that cannot be told)."""
     if summary.get("finished"):
-        return "finished"
+        return STOPPED_ON_FAILURE if stopped_on_failure else "finished"
     if summary.get("interrupted_by"):
         return f"interrupted ({summary['interrupted_by']})"
     if summary.get("failed"):
@@ -61,7 +65,8 @@ def list_runs(location: str) -> list[RunListing]:
         summary = result.summary
         listings.append(RunListing(
             path, name, summary.get("started"),
-            run_state(summary, driver_alive(driver_of(path))), result.counts,
+            run_state(summary, driver_alive(driver_of(path)), result.stopped_on_failure),
+            result.counts,
             result.metric, result.best_value if result.metric else None,
             summary.get("wall_time_s")))
     return sorted(listings, key=lambda r: (r.started or 0.0, r.name))

@@ -38,6 +38,9 @@ TABLE_LAYOUTS = {
                               order=("trial_id", "generation", "iteration")),
 }
 CONFIG_PREFIX, FINAL_PREFIX, BEST_PREFIX = "config.", "final.", "best."
+# a trial's folder in the run folder, and what Ray Tune writes there when the trial raises:
+# the exception pickled, and its traceback
+TRIAL_DIR, TRIAL_ERROR_PICKLE, TRIAL_ERROR_TEXT = "trial_{}", "error.pkl", "error.txt"
 # Keys Ray adds to every result; everything else a trainable reports is a metric.
 RAY_KEYS = {
     "config", "date", "done", "episodes_total", "experiment_id", "experiment_tag", "hostname",
@@ -59,6 +62,11 @@ NON_METRIC_COLUMNS = ("trial_id", "iteration", "generation", "time_s", "timestam
 # continue it), errored, and running / pending (the sweep was interrupted: resume continues it)
 COMPLETED, STOPPED, UNFINISHED, ERRORED, RUNNING, PENDING = (
     "completed", "stopped", "unfinished", "errored", "running", "pending")
+
+
+class TrialTraceback(Exception):
+    """Where in a trial an error was raised: the traceback Tune recorded, as text (the
+    trial's process is gone). `SweepResult.trial_error` chains it to the error."""
 
 
 @dataclass(frozen=True)
@@ -205,9 +213,13 @@ class SweepResult:
 
     @property
     def failures(self) -> list[str]:
-        """Why the sweep produced nothing usable, one line per trial: every trial errored, or
-        none reported the objective as a number. Empty when it did."""
+        """Why the sweep failed, one line per trial: every trial errored, none reported the
+        objective as a number, or a trial errored and `fail_fast` stopped the sweep for it.
+        Empty when it did not."""
         rows = self.trials.to_pylist()
+        if self.stopped_on_failure:
+            return [f"trial {r['trial_id']}: {r.get('error') or 'unknown error'} (fail_fast "
+                    f"stopped the sweep)" for r in rows if r["status"] == ERRORED]
         if self.metric is None and rows and all(r["status"] == ERRORED for r in rows):
             return [f"trial {r['trial_id']}: {r.get('error') or 'unknown error'}" for r in rows]
         if not rows or self.metric is None or \
@@ -233,8 +245,36 @@ class SweepResult:
         return out
 
     @property
+    def stopped_on_failure(self) -> bool:
+        """A trial errored and `fail_fast` stopped the sweep there (resume retries it and
+        continues the search)."""
+        return bool(self.spec.get("fail_fast")) and self.counts[ERRORED] > 0
+
+    def trial_error(self, trial_id: str) -> BaseException | None:
+        """The exception an errored trial raised, of the type the trial's code raised, with
+        the trial's traceback as its `__cause__` (read from the trial's folder, where Tune
+        pickled it), so a caller can raise what the user's code raised, as joblib does for
+        scikit-learn. None when the folder holds none or it cannot be unpickled here."""
+        import pickle
+
+        folder = storage.join(self.path, TRIAL_DIR.format(trial_id))
+        try:
+            error = pickle.loads(storage.read_bytes(storage.join(folder, TRIAL_ERROR_PICKLE)))
+        except Exception:  # noqa: BLE001 - none written, or its class not importable here
+            return None
+        cause = getattr(error, "cause", None)  # Ray's RayTaskError wraps the trial's own
+        if not isinstance(cause, BaseException):
+            return error if isinstance(error, BaseException) else None
+        try:
+            text = storage.read_text(storage.join(folder, TRIAL_ERROR_TEXT))
+        except OSError:
+            text = str(error)
+        cause.__cause__ = TrialTraceback(f"trial {trial_id}:\n{text.strip()}")
+        return cause
+
+    @property
     def failed(self) -> bool:
-        """The sweep ran but produced nothing usable (see `failures`)."""
+        """The sweep ran but failed (see `failures`)."""
         return bool(self.failures)
 
 

@@ -39,6 +39,7 @@ from raysearch.results import (
     SUMMARY_COPY,
     SUMMARY_FILE,
     TRAINABLE_FILE,
+    TRIAL_DIR,
     TRIALS_FILE,
     UNFINISHED,
     SweepResult,
@@ -218,6 +219,7 @@ def _restored_tuner(sweep: Sweep, run_dir: str, options: RunOptions) -> Any:
     if repaired:
         warnings.warn(f"Ray Tune's saved state was cut short ({', '.join(repaired)}; a full "
                       f"disk?): resuming from its last whole copy", RaysearchNotice, stacklevel=4)
+    tune_state.undo_fail_fast_stop(run_dir)
     changed = tune_state.reconcile(run_dir, read_rows(run_dir, HISTORY_FILE),
                                    _cut_short(run_dir))
     if changed["moved"]:
@@ -247,9 +249,10 @@ def _restored_tuner(sweep: Sweep, run_dir: str, options: RunOptions) -> Any:
 
 def _cut_short(run_dir: str) -> set[str]:
     """Trials left unfinished by a session that did not finish (it stopped on an error such as
-    a full disk, which ends Tune's live trials; a finished sweep's cuts at its target or time
-    budget are final): resume continues them."""
-    if load(run_dir).summary.get("finished"):
+    a full disk, which ends Tune's live trials) or that `fail_fast` stopped (a finished sweep's
+    cuts at its target or time budget are final): resume continues them."""
+    result = load(run_dir)
+    if result.summary.get("finished") and not result.stopped_on_failure:
         return set()
     rows = read_rows(run_dir, TRIALS_FILE)
     return {r["trial_id"] for r in rows if r["status"] in (UNFINISHED, RUNNING, PENDING)}
@@ -304,7 +307,8 @@ def _tuner(sweep: Sweep, run_dir: str, options: RunOptions) -> Any:
             stop=SweepStopper(sweep.metric),
             callbacks=callbacks,
             checkpoint_config=checkpoint_config(sweep),
-            failure_config=tune.FailureConfig(max_failures=sweep.max_failures),
+            failure_config=tune.FailureConfig(max_failures=sweep.max_failures,
+                                              fail_fast=sweep.fail_fast),
             # what a trial writes to its working directory (its own SummaryWriter's logs,
             # plots, models, a W&B script's media) lands in RUN_DIR/trial_<id>/, from any node:
             # at each checkpoint, and when the trial ends
@@ -340,7 +344,7 @@ def checkpoint_config(sweep: Sweep) -> Any:
 
 def trial_dirname(trial: Any) -> str:
     """Short trial folder names (Ray's default embeds the whole config)."""
-    return f"trial_{trial.trial_id}"
+    return TRIAL_DIR.format(trial.trial_id)
 
 
 def _new_run_dir(location: str, name: str) -> str:

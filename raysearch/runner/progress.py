@@ -29,7 +29,7 @@ from raysearch.results import (
 from raysearch.runner.recorder import SweepRecorder
 
 ENDED = {COMPLETED: "completed", STOPPED: "stopped early", ERRORED: "errored",
-         UNFINISHED: "cut by the target or budget"}
+         UNFINISHED: "cut short when the sweep stopped"}
 REFRESH_S = 0.5
 
 

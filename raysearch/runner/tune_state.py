@@ -22,7 +22,9 @@ from raysearch.results import STATE_DIR, storage
 BACKUP = STATE_DIR
 SUFFIX = ".bak"
 CHECKPOINT_NAME = re.compile(r"checkpoint_(\d+)")  # Ray Train's checkpoint folder names
-PATTERNS = ("experiment_state-", "basic-variant-state-", "searcher-state-")
+PATTERNS = ("experiment_state-", "basic-variant-state-", "search_gen_state-", "searcher-state-")
+# where a search algorithm's saved state says it has finished (set by a fail_fast stop)
+FINISHED_FLAGS = {"basic-variant-state-": "_finished", "search_gen_state-": "finished"}
 
 
 def _state_infos(run_dir: str) -> list[pafs.FileInfo]:
@@ -140,6 +142,35 @@ def reconcile(run_dir: str, history: list[dict], reopen: set[str]) -> dict[str, 
     if dirty:
         storage.write_bytes(state_path, json.dumps(state).encode())
     return changed
+
+
+def undo_fail_fast_stop(run_dir: str) -> bool:
+    """Let a sweep that `fail_fast` stopped go on from there: Tune saved its controller as
+    having seen an error and its search algorithm as finished, and restores both, so the
+    restore would stop again before any trial ran. Both are cleared in the newest saved state
+    (the restore's `resume_errored` retries the failed trial; a search that had really run out
+    finds so again at its next suggestion). Whether there was such a stop."""
+    from ray import cloudpickle
+
+    state_path = _newest_state(run_dir)
+    if state_path is None:
+        return False
+    state = json.loads(storage.read_bytes(state_path))
+    runner = state.get("runner_data") or {}
+    if not (runner.get("_fail_fast") and runner.get("_has_errored")):
+        return False
+    runner["_has_errored"] = False
+    storage.write_bytes(state_path, json.dumps(state).encode())
+    for prefix, flag in FINISHED_FLAGS.items():
+        names = sorted(n for n in _state_files(run_dir) if n.startswith(prefix))
+        if not names:
+            continue
+        path = storage.join(run_dir, names[-1])  # the one Tune restores: the newest by name
+        saved = cloudpickle.loads(storage.read_bytes(path))
+        if isinstance(saved, dict) and saved.get(flag):
+            saved[flag] = False
+            storage.write_bytes(path, cloudpickle.dumps(saved))
+    return True
 
 
 def _skip_used_checkpoint_names(run_dir: str, trial: dict, history: list[dict]) -> bool:

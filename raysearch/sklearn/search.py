@@ -155,7 +155,9 @@ class _RaySearch:
                "resources": dict(self.resources or {"cpu": 1}),
                "max_concurrent": self.max_concurrent or (self.n_jobs if self.n_jobs and
                                                          self.n_jobs > 0 else None),
-               "seed": _seed(getattr(self, "random_state", None))}
+               "seed": _seed(getattr(self, "random_state", None)),
+               # scikit-learn's search raises the first failed fit's error at once
+               "fail_fast": isinstance(self.error_score, str) and self.error_score == "raise"}
         if self.early_stopping:
             raw["scheduler"] = {"type": "asha" if self.early_stopping is True
                                 else self.early_stopping, "max_t": self.max_iters}
@@ -168,6 +170,12 @@ class _RaySearch:
         self.run_path_ = result.path
         _write_candidates(result.path, self, plan)
 
+        raises = isinstance(self.error_score, str) and self.error_score == "raise"
+        if raises:  # the fit that failed (and stopped the sweep: fail_fast), as it raised
+            for trial in result.trials.to_pylist():
+                if trial["status"] == ERRORED and \
+                        (error := result.trial_error(trial["trial_id"])) is not None:
+                    raise error
         history: dict[str, dict] = {}
         for row in result.history.to_pylist():
             last = history.get(row["trial_id"])
@@ -179,7 +187,7 @@ class _RaySearch:
                       if k.startswith("config.") and v is not None}
             row = history.get(trial["trial_id"])
             if trial["status"] == ERRORED or row is None:
-                if self.error_score == "raise":
+                if raises:
                     raise ValueError(f"candidate {params_of(job, config)} failed: "
                                      f"{trial.get('error') or 'no result'}")
                 outs = [{"n_test_samples": len(test), "fit_time": 0.0, "score_time": 0.0,

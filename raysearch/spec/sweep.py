@@ -65,6 +65,7 @@ class SweepFile:
     max_concurrent: int | None = field(default=None, metadata={"min": 1})
     checkpoint: Any = None
     max_failures: int = field(default=0, metadata={"min": 0})
+    fail_fast: bool = False
     seed: int | None = None
     searcher: dict | None = None
     tracking: dict | None = None
@@ -98,6 +99,7 @@ class Sweep:
     max_concurrent: int | None = None
     checkpoint: CheckpointSpec = CheckpointSpec()
     max_failures: int = 0
+    fail_fast: bool = False  # the first failed trial stops the sweep (Tune's FailureConfig)
     seed: int | None = None
     searcher: dict = field(default_factory=dict)
     tracking: dict = field(default_factory=dict)
@@ -128,6 +130,7 @@ class Sweep:
             "max_concurrent": self.max_concurrent,
             "checkpoint": self.checkpoint.to_dict(),
             "max_failures": self.max_failures,
+            **({"fail_fast": True} if self.fail_fast else {}),
             "seed": self.seed,
             **{k: v for k, v in optional.items() if v and k != "description"},
             **({"program": self.program, "command": list(self.command)} if self.program
@@ -280,6 +283,10 @@ def parse_sweep(raw: Mapping) -> Sweep:
         if mutation_space and not problems:
             checkpoint = _align_checkpoints(scheduler, checkpoint, notices)
 
+    if top["fail_fast"] and top["max_failures"]:
+        problems.append(f"fail_fast: the first failure stops the sweep, so there is no retry "
+                        f"for max_failures: {top['max_failures']}; set max_failures: 0 or "
+                        f"fail_fast: false")
     if top["name"] not in (None, "") and (problem := name_problem(str(top["name"]))):
         problems.append(problem)
     if problems:
@@ -293,7 +300,8 @@ def parse_sweep(raw: Mapping) -> Sweep:
         if callable(trainable.target) else trainable.reference,
         method=method, metric=metric, space=space, parameters=raw_params, run_cap=run_cap,
         scheduler=scheduler, resources=resources, max_concurrent=top["max_concurrent"],
-        checkpoint=checkpoint, max_failures=top["max_failures"], seed=top["seed"],
+        checkpoint=checkpoint, max_failures=top["max_failures"], fail_fast=top["fail_fast"],
+        seed=top["seed"],
         searcher=dict(searcher_options), tracking=tracking, time_budget_s=top["time_budget_s"],
         mutation_space=mutation_space, trainable_info=info, notices=tuple(notices),
         program=program[0] if program else None, command=program[1] if program else None)
