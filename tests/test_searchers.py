@@ -100,3 +100,34 @@ def test_optuna_methods_leave_out_messages_that_mislead_in_a_sweep(method, monke
     finally:
         optuna.logging.get_logger("optuna").removeHandler(handler)
         optuna.logging.set_verbosity(level)  # the rest of the session as it was
+
+
+@pytest.mark.parametrize("method", ["bayes", "optuna"])
+def test_a_failed_trial_retried_by_resume_is_learned_without_a_warning_per_result(method):
+    """Tune tells the searcher a trial failed; resume retries it. Its results used to be a
+    warning each (with the whole result) and lost to the model: now the completed retry is
+    a finished trial of the study, with the parameters it was asked with."""
+    import logging
+
+    import optuna
+
+    sweep = load_spec(digits_spec(method=method, parameters=MIXED))
+    searcher, _ = SEARCHERS.get(method).build(sweep.space, "val_accuracy", "max", 0)
+    config = searcher.suggest("t1")
+    searcher.on_trial_complete("t1", None, error=True)  # the first session: it failed
+    records: list[logging.LogRecord] = []
+    handler = logging.Handler()
+    handler.emit = records.append
+    tune_logger = logging.getLogger("ray.tune.search.optuna.optuna_search")  # Ray's own
+    tune_logger.addHandler(handler)
+    try:
+        searcher.on_trial_result("t1", {"val_accuracy": 0.5, "training_iteration": 1})
+        searcher.on_trial_complete("t1", {"val_accuracy": 0.7, "training_iteration": 2})
+    finally:
+        tune_logger.removeHandler(handler)
+    assert not [r for r in records if "already finished" in r.getMessage()]
+    trials = searcher._ot_study.get_trials(deepcopy=False)
+    assert [t.state for t in trials] == [optuna.trial.TrialState.FAIL,
+                                         optuna.trial.TrialState.COMPLETE]
+    assert trials[1].value == 0.7 and trials[1].params == trials[0].params
+    assert {k: config[k] for k in trials[1].params} == trials[1].params

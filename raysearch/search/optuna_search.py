@@ -11,6 +11,13 @@ messages that mislead in a sweep.
   parameters; the time is the sampler's, and Optuna's GP sampler (`bayes`) imports torch and
   SciPy on the driver at its first model-based suggestion (~2 s, once). The advice does not
   apply, so the warning is left out for this space function only.
+
+And one gap: a trial the searcher was told had failed and that `raysearch resume` (or
+`fail_fast`'s resume) retries sent Tune's searcher a warning with the whole result dict at
+every result ("Received additional result for trial ..., but it already finished"), and its
+outcome was lost to the model. Optuna cannot reopen a finished trial, so a retried trial that
+completes is added to the study as a new finished trial with its parameters
+(`SpecOptunaSearch.on_trial_complete`).
 """
 
 from __future__ import annotations
@@ -50,3 +57,28 @@ class SpecOptunaSearch(OptunaSearch):
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message=SPACE_TIMING_WARNING)
             return super()._suggest_from_define_by_run_func(func, ot_trial)
+
+    def on_trial_result(self, trial_id: str, result: dict) -> None:
+        if trial_id in self._completed_trials:  # a failed trial retried: told once complete
+            return
+        super().on_trial_result(trial_id, result)
+
+    def on_trial_complete(self, trial_id: str, result: dict | None = None,
+                          error: bool = False) -> None:
+        if trial_id not in self._completed_trials:
+            super().on_trial_complete(trial_id, result, error)
+        elif result and not error:
+            self._tell_retried(trial_id, result)
+
+    def _tell_retried(self, trial_id: str, result: dict) -> None:
+        """A trial the study holds as failed, retried and now complete: a new finished trial
+        with its parameters and values (the model learns from it)."""
+        import optuna
+
+        metrics = self.metric if isinstance(self.metric, list) else [self.metric]
+        values = [result.get(metric) for metric in metrics]
+        asked = self._ot_trials.get(trial_id)
+        if asked is None or any(v is None for v in values):
+            return
+        self._ot_study.add_trial(optuna.trial.create_trial(
+            params=asked.params, distributions=asked.distributions, values=values))
