@@ -342,6 +342,14 @@ def raises_at_two(config):
     history = result.history.to_pylist()
     assert len([h for h in history if h["trial_id"] == by_x[1]["trial_id"]]) == 1  # kept
     assert raysearch.list_runs(storage)[0].state == "finished"
+    # finished, none errored: nothing to resume, and the folder is left as it is (its wall
+    # time was counted again, Ray started for nothing)
+    summary = (run_dir / "summary.json").read_bytes()
+    capsys.readouterr()
+    assert main(["resume", str(run_dir), "--quiet"]) == 0
+    out, err = capsys.readouterr()
+    assert "the sweep finished (5 trials, none errored): nothing to resume" in err, err
+    assert "sweep " in out and (run_dir / "summary.json").read_bytes() == summary
 
 
 MAIN_SCRIPT = """

@@ -31,6 +31,7 @@ from raysearch.errors import (
 )
 from raysearch.log import logger
 from raysearch.results import (
+    ERRORED,
     HISTORY_FILE,
     OLD_TRAINABLE_FILE,
     PENDING,
@@ -101,7 +102,8 @@ def resume_sweep(run_dir: str | os.PathLike, options: RunOptions | None = None,
                  trainable: Callable | None = None) -> SweepResult:
     """Continue an interrupted sweep in place: finished trials stay finished, unfinished and
     errored ones continue from their last checkpoints. `trainable` replaces the training
-    function the spec names (needed only when it cannot be found by name or by value)."""
+    function the spec names (needed only when it cannot be found by name or by value). A sweep
+    that finished with no errored trial is returned as it is, with a notice, Ray not started."""
     options = options or RunOptions()
     run_dir = storage.as_location(run_dir, "run_dir")
     run_dir = run_dir if storage.is_uri(run_dir) else os.path.abspath(run_dir)
@@ -109,7 +111,17 @@ def resume_sweep(run_dir: str | os.PathLike, options: RunOptions | None = None,
     if not storage.exists(spec_path):
         raise SpecError(f"{run_dir}: not a raysearch run folder (no {SPEC_FILE})")
     sweep = _stored_sweep(run_dir, read_spec(run_dir), trainable)
-    previous_wall_s = load(run_dir).summary.get("wall_time_s", 0.0)
+    previous = load(run_dir)
+    if previous.summary.get("finished") and not previous.counts[ERRORED] and \
+            not driver.driver_of(run_dir):
+        # nothing left to run: no Ray, and the folder (its wall time, report) left as it is.
+        # A claim left behind means its driver was killed after writing that the sweep
+        # finished, in the epilogue (test set, report): resume then completes it below.
+        warnings.warn(f"{run_dir}: the sweep finished ({previous.trials.num_rows} trials, "
+                      f"none errored): nothing to resume", RaysearchNotice, stacklevel=3)
+        _mend_summary(run_dir, previous.summary)
+        return previous
+    previous_wall_s = previous.summary.get("wall_time_s", 0.0)
     check_not_driven(run_dir)
     started = time.time()
     with scoped_environ(_tune_env(sweep)), ray_session(options, sweep.trainable,
@@ -378,6 +390,15 @@ def _write_summary(run_dir: str, summary: dict) -> None:
     text = json.dumps(summary, indent=1)
     storage.write_text(storage.join(run_dir, *SUMMARY_COPY.split("/")), text)
     storage.write_text(storage.join(run_dir, SUMMARY_FILE), text)
+
+
+def _mend_summary(run_dir: str, summary: dict) -> None:
+    """summary.json written again from raysearch's copy when a kill left it cut (readers use
+    the copy already; other tools read the file)."""
+    try:
+        json.loads(storage.read_text(storage.join(run_dir, SUMMARY_FILE)))
+    except (OSError, ValueError):
+        _write_summary(run_dir, summary)
 
 
 def _finish(run_dir: str, started: float, previous_wall_s: float, signal_number: int | None,
