@@ -331,6 +331,7 @@ def raises_at_two(config):
     assert result.trial_error(by_x[1]["trial_id"]) is None  # it raised nothing
     (listed,) = raysearch.list_runs(storage)
     assert listed.state == "stopped (fail_fast)" and listed.resumable
+    assert "stopped by fail_fast at a failed trial" in (run_dir / "report.html").read_text()
 
     broken.unlink()  # the cause fixed: resume retries the trial and goes on with the grid
     assert main(["resume", str(run_dir), "--quiet"]) == 0

@@ -94,8 +94,10 @@ def _header(result: SweepResult) -> list[tuple[str, str]]:
         text = _when(started)
         if ended:
             text += f" to {_when(ended)}"
-        rows.append(("run", text + ("" if summary.get("finished") else
-                                    " (not finished: resumable)" if ended else " (running)")))
+        rows.append(("run", text + (
+            " (stopped by fail_fast at a failed trial: resumable)" if result.stopped_on_failure
+            else "" if summary.get("finished") else
+            " (not finished: resumable)" if ended else " (running)")))
     searcher = spec.get("method", "?")
     if spec.get("searcher"):
         searcher += " " + ", ".join(f"{k}={v}" for k, v in spec["searcher"].items())
@@ -128,7 +130,7 @@ def _cards(result: SweepResult) -> list[tuple[str, Any]]:
     cards = [("trials", result.trials.num_rows), ("completed", counts["completed"]),
              ("stopped early", counts["stopped"]), ("errored", counts["errored"])]
     if counts["unfinished"]:
-        cards.append(("cut by target/budget", counts["unfinished"]))
+        cards.append(("cut short by the sweep's stop", counts["unfinished"]))
     if counts["running"] + counts["pending"]:
         cards.append(("running or pending", counts["running"] + counts["pending"]))
     if wall is not None:
