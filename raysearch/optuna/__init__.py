@@ -93,7 +93,7 @@ def _sweep(study: Any, objective: Callable, n_trials: int | None, timeout: float
     from raysearch.optuna.searcher import LiveStudy
     from raysearch.optuna.trial import objective_trainable, value_keys
     from raysearch.spec import Sweep
-    from raysearch.spec.sweep import folder_name
+    from raysearch.spec.rules import folder_name
 
     problems = []
     if not isinstance(study, optuna.Study):

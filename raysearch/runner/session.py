@@ -79,7 +79,7 @@ class RunOptions:
         `name` that is not one folder name (it names the run folder), is a SpecError naming
         it, before Ray starts."""
         from raysearch.results.storage import as_location
-        from raysearch.spec.sweep import name_problem
+        from raysearch.spec.rules import name_problem
 
         object.__setattr__(self, "storage", as_location(self.storage, "storage"))
         for what in ("address", "name"):
