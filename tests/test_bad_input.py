@@ -196,6 +196,25 @@ def test_a_training_function_that_cannot_take_the_config_fails_validation(tmp_pa
         assert load_spec(digits_spec(trainable=fine)).trainable is fine
 
 
+def test_a_function_that_requires_data_no_one_gives_fails_before_ray(tmp_path, capsys):
+    """`data` comes from a registered trainable's loader or a front-end's fit(X, y): a user's
+    function that requires it otherwise failed in every trial with a TypeError."""
+    script = tmp_path / "train.py"
+    script.write_text("def train(config, data):\n    pass\n\n"
+                      "def train_opt(config, data=None):\n    pass\n")
+    spec = write(tmp_path, digits_spec(trainable=f"{script}:train"))
+    assert main(["run", spec, "--storage", str(tmp_path / "runs")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("raysearch: error: trainable: train takes `data`, which this sweep "
+                          "has no way to give"), err
+    assert not (tmp_path / "runs").exists()  # it failed before anything ran
+    from raysearch.runner.trainable import check_data_given
+    from raysearch.spec import load_spec
+
+    check_data_given(load_spec(digits_spec(trainable=f"{script}:train_opt")))  # a default
+    check_data_given(load_spec(digits_spec()))  # a registered trainable: its own loader
+
+
 def test_a_path_is_a_folder_as_a_str_is():
     from pathlib import Path
 

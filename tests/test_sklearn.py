@@ -20,6 +20,7 @@ from sklearn.neural_network import MLPClassifier
 from skorch import NeuralNetRegressor
 
 import raysearch
+from raysearch.cli import main
 from raysearch.sklearn import GridSearchCV, RandomizedSearchCV
 from tests.sklearn_models import (
     NotThisValue,
@@ -94,7 +95,7 @@ def test_multimetric_refit_train_scores_and_failed_fits_equal_scikit_learn(ray_s
 
 
 def test_error_score_raise_raises_the_fits_own_error_at_once_as_scikit_learn(ray_session,
-                                                                           storage):
+                                                                           storage, capsys):
     """scikit-learn re-raises the first failed fit's exception, of its own type, and fits
     nothing more; so does the drop-in (the sweep's fail_fast), with the trial's traceback
     chained, and its run folder keeps what ran."""
@@ -113,6 +114,10 @@ def test_error_score_raise_raises_the_fits_own_error_at_once_as_scikit_learn(ray
     assert status[1] == "completed" and status[2] == "errored"
     assert not any(status.get(c) == "completed" for c in (3, 4, 5)), status  # stopped there
     assert result.failed and "fail_fast stopped the sweep" in result.failures[0]
+    # X and y are not in the run folder: resume says so (every trial failed on them before)
+    assert main(["resume", search.run_path_]) == 2
+    assert "sklearn_candidate takes `data`, which this sweep has no way to give" in \
+        capsys.readouterr().err
 
 
 def test_skorch_regressor_in_randomized_search_r2_on_diabetes(ray_session, storage):

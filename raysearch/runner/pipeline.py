@@ -51,6 +51,7 @@ from raysearch.runner.session import (
     ray_session,
     scoped_environ,
 )
+from raysearch.runner.trainable import check_data_given
 from raysearch.spec import Sweep
 
 __all__ = ["run_sweep", "RunOptions", "DEFAULT_STORAGE"]
@@ -64,6 +65,7 @@ def run_sweep(sweep: Sweep, options: RunOptions | None = None) -> SweepResult:
     if options.name:  # one folder name (RunOptions checks it)
         sweep = dataclasses.replace(sweep, name=options.name)
     check_storage_writable(options.storage)
+    check_data_given(sweep)
     with scoped_environ(_tune_env(sweep)), ray_session(options, sweep.trainable,
                                                        sweep.resources) as session:
         check_resources(sweep, options.autoscaling)

@@ -35,6 +35,7 @@ from raysearch.results import (
 from raysearch.runner.checks import check_resources, check_storage_visible
 from raysearch.runner.pipeline import _callbacks, _fit, _tune_env, _tuner, _write_summary
 from raysearch.runner.session import RunOptions, ray_session, scoped_environ
+from raysearch.runner.trainable import check_data_given
 from raysearch.spec import Sweep, load_spec
 
 __all__ = ["resume_sweep", "check_not_driven"]
@@ -63,6 +64,7 @@ def resume_sweep(run_dir: str | os.PathLike, options: RunOptions | None = None,
                       f"none errored): nothing to resume", RaysearchNotice, stacklevel=3)
         _mend_summary(run_dir, previous.summary)
         return previous
+    check_data_given(sweep)
     previous_wall_s = previous.summary.get("wall_time_s", 0.0)
     check_not_driven(run_dir)
     started = time.time()

@@ -16,7 +16,8 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from raysearch.registry import USER_MODULE_PREFIX, importable_module, load_target
+from raysearch.errors import SpecError
+from raysearch.registry import TRAINABLES, USER_MODULE_PREFIX, importable_module, load_target
 from raysearch.runner.warm_workers import in_trial_environment
 from raysearch.spec import Sweep
 from raysearch.spec.targets import resolve_trainable
@@ -46,6 +47,28 @@ def ray_trainable(sweep: Sweep) -> Any:
     function = tune.with_parameters(_caller(target), **extra)
     return tune.with_resources(function, {"cpu": sweep.resources.cpu,
                                           "gpu": sweep.resources.gpu})
+
+
+def check_data_given(sweep: Sweep) -> None:
+    """A training function that requires `data` gets it from a registered trainable's loader
+    or from the front-end that built the sweep in memory (the scikit-learn drop-in's
+    `fit(X, y)`); without either every trial would fail on a missing argument, so it is a
+    SpecError before Ray starts. A run folder does not hold such data: resuming a drop-in's
+    folder is this case. A registered trainable is not imported for the check."""
+    entry = resolve_trainable(sweep.trainable)
+    if entry.facts.load_data or sweep.trainable_info.load_data or \
+            TRAINABLES.entries().get(entry.name) is entry:
+        return
+    try:
+        parameter = inspect.signature(entry.function).parameters.get("data")
+    except (TypeError, ValueError):
+        return
+    if parameter is not None and parameter.default is inspect.Parameter.empty:
+        raise SpecError(f"trainable: {entry.name} takes `data`, which this sweep has no way "
+                        f"to give: raysearch passes it from a registered trainable's data "
+                        f"loader or from the Python call that started the sweep (the "
+                        f"scikit-learn drop-in's fit(X, y)), and a run folder does not hold "
+                        f"it; run that call again, or give `data` a default")
 
 
 def _caller(target: Callable | str) -> Callable:
