@@ -39,6 +39,9 @@ def test_the_sweep_file_and_script_run_unchanged(ray_session, storage, capsys):
     address = ray_session.get_runtime_context().gcs_address
     assert main(["run", str(PROJECT / "sweep.yaml"), "--storage", storage, "--address", address,
                  "--quiet"]) == 0
+    its_metrics = next(line for line in capsys.readouterr().out.splitlines()
+                       if line.startswith("its metrics: "))
+    assert "_step" not in its_metrics and "val_accuracy=" in its_metrics  # W&B's own keys out
     (run_dir,) = os.listdir(storage)
     result = raysearch.load(os.path.join(storage, run_dir))
     trials = result.trials.to_pylist()

@@ -70,7 +70,8 @@ def render(result: SweepResult, live: bool = False) -> str:
     best_rows = []
     if best is not None:
         config = list(flatten(best.config).items())
-        metrics = [(k, v) for k, v in best.metrics.items() if k != "trial_id"]
+        metrics = [(k, v) for k, v in best.metrics.items()  # not W&B's own _step, _runtime
+                   if k != "trial_id" and not k.startswith("_")]
         for i in range(max(len(config), len(metrics))):
             best_rows.append((config[i] if i < len(config) else ("", None),
                               metrics[i] if i < len(metrics) else ("", None)))

@@ -31,8 +31,9 @@ def summary(result: SweepResult, top: int = TOP_N) -> str:
                      f"iteration {best.iteration})")
         lines.append("best config: " + ", ".join(f"{k}={_fmt(v)}" for k, v in
                                                   flatten(best.config).items()))
-        others = {k: v for k, v in best.metrics.items()
-                  if k not in (metric, "iteration", "time_s", "node") and _is_number(v)}
+        others = {k: v for k, v in best.metrics.items()  # not W&B's own _step, _runtime
+                  if k not in (metric, "iteration", "time_s", "node") and _is_number(v)
+                  and not k.startswith("_")}
         if others:
             lines.append("its metrics: " + ", ".join(f"{k}={_fmt(v)}" for k, v in others.items()))
         if best.checkpoint:
