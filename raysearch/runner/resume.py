@@ -16,19 +16,16 @@ from typing import Any
 from raysearch.errors import RaysearchNotice, SpecError
 from raysearch.results import (
     ERRORED,
-    HISTORY_FILE,
     OLD_TRAINABLE_FILE,
     PENDING,
     RUNNING,
     SPEC_FILE,
     SUMMARY_FILE,
     TRAINABLE_FILE,
-    TRIALS_FILE,
     UNFINISHED,
     SweepResult,
     driver,
     load,
-    read_rows,
     read_spec,
     storage,
 )
@@ -74,7 +71,8 @@ def resume_sweep(run_dir: str | os.PathLike, options: RunOptions | None = None,
         check_storage_visible(run_dir)
         driver.claim(run_dir)
         try:
-            return _fit(sweep, run_dir, lambda: _restored_tuner(sweep, run_dir, options),
+            return _fit(sweep, run_dir,
+                        lambda: _restored_tuner(sweep, previous, options),
                         options, session, started, previous_wall_s)
         finally:
             driver.release(run_dir)
@@ -116,19 +114,21 @@ def _stored_sweep(run_dir: str, raw: dict, trainable: Callable | None) -> Sweep:
                                         f"raysearch.resume({run_dir!r}, trainable=...)"]) from None
 
 
-def _restored_tuner(sweep: Sweep, run_dir: str, options: RunOptions) -> Any:
+def _restored_tuner(sweep: Sweep, previous: SweepResult, options: RunOptions) -> Any:
+    """Tune's restore of the run folder, its saved state first made to fit `previous` (the
+    folder's tables as the resume found them)."""
     from ray import tune
 
     from raysearch.runner import tune_state
     from raysearch.runner.trainable import ray_trainable
 
+    run_dir = previous.path
     repaired = tune_state.repair(run_dir)
     if repaired:
         warnings.warn(f"Ray Tune's saved state was cut short ({', '.join(repaired)}; a full "
                       f"disk?): resuming from its last whole copy", RaysearchNotice, stacklevel=4)
     tune_state.undo_fail_fast_stop(run_dir)
-    changed = tune_state.reconcile(run_dir, read_rows(run_dir, HISTORY_FILE),
-                                   _cut_short(run_dir))
+    changed = tune_state.reconcile(run_dir, previous.history.to_pylist(), _cut_short(previous))
     if changed["moved"]:
         warnings.warn(f"Ray Tune's saved state named checkpoints deleted since, or newer than "
                       f"the recorded results (the driver was killed between a checkpoint and "
@@ -154,15 +154,14 @@ def _restored_tuner(sweep: Sweep, run_dir: str, options: RunOptions) -> Any:
     return tuner
 
 
-def _cut_short(run_dir: str) -> set[str]:
+def _cut_short(previous: SweepResult) -> set[str]:
     """Trials left unfinished by a session that did not finish (it stopped on an error such as
     a full disk, which ends Tune's live trials) or that `fail_fast` stopped (a finished sweep's
     cuts at its target or time budget are final): resume continues them."""
-    result = load(run_dir)
-    if result.summary.get("finished") and not result.stopped_on_failure:
+    if previous.summary.get("finished") and not previous.stopped_on_failure:
         return set()
-    rows = read_rows(run_dir, TRIALS_FILE)
-    return {r["trial_id"] for r in rows if r["status"] in (UNFINISHED, RUNNING, PENDING)}
+    return {r["trial_id"] for r in previous.trials.to_pylist()
+            if r["status"] in (UNFINISHED, RUNNING, PENDING)}
 
 
 def _mend_summary(run_dir: str, summary: dict) -> None:
